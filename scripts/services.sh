@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs and starts what the tests talk to, if it is missing or stopped. Idempotent.
+#   PostgreSQL (store tests), Debian's chromium (the COP browser tests).
+set -euo pipefail
+
+say() { printf 'services: %s\n' "$*"; }
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then apt-get update -qq; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# PostgreSQL: installed and running on 127.0.0.1:5432 with trust auth for local tests.
+if ! command -v pg_ctlcluster >/dev/null 2>&1; then
+  say "installing PostgreSQL"; apt_install postgresql
+fi
+if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  say "starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+fi
+pg_isready -h 127.0.0.1 -p 5432 -q || { say "PostgreSQL did not start"; exit 1; }
+# The test role and database (trust auth on this kind of machine; created when missing).
+user="${PGUSER:-$(id -un)}"
+if ! psql -h 127.0.0.1 -U "$user" -d postgres -tAc 'select 1' >/dev/null 2>&1; then
+  su postgres -c "psql -tAc \"create role \\\"$user\\\" superuser login\"" || true
+fi
+if ! psql -h 127.0.0.1 -U "$user" -d postgres -tAc "select 1 from pg_database where datname='test'" | grep -q 1; then
+  say "creating database test"; psql -h 127.0.0.1 -U "$user" -d postgres -c 'create database test'
+fi
+
+# Chromium for the browser tests (Playwright drives Debian's build; nothing is downloaded).
+if [ ! -x /usr/bin/chromium ]; then
+  say "installing chromium"; apt_install chromium
+fi
+say "ready: PostgreSQL $(psql -h 127.0.0.1 -U "$user" -d test -tAc 'show server_version'), $(/usr/bin/chromium --version 2>/dev/null)"

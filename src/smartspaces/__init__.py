@@ -1,0 +1,1 @@
+"""smartspaces: keeps crowded public spaces safe."""

@@ -1,0 +1,54 @@
+"""The composition root: builds the store, the bus, the spaces and the runtime from settings."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from smartspaces.bus.base import Bus
+from smartspaces.bus.memory import MemoryBus
+from smartspaces.clock import Clock
+from smartspaces.config import Settings
+from smartspaces.events import SmartSpace
+from smartspaces.runtime import Runtime
+from smartspaces.store import Store
+
+
+@dataclass
+class Services:
+    """Everything a running process needs, built once and passed down."""
+
+    settings: Settings
+    clock: Clock
+    store: Store
+    bus: Bus
+    spaces: tuple[SmartSpace, ...]
+    runtime: Runtime
+
+    async def close(self) -> None:
+        await self.runtime.stop()
+        await self.bus.close()
+        self.store.close()
+
+
+def default_spaces(settings: Settings) -> tuple[SmartSpace, ...]:
+    """The embedded default spaces: the València scenario's square and access streets."""
+    from smartspaces.scenarios.valencia.scenario import ValenciaScenario
+
+    return ValenciaScenario(settings.scenario).spaces
+
+
+def build_services(
+    settings: Settings, clock: Clock, spaces: Sequence[SmartSpace] | None = None
+) -> Services:
+    """Open the store (migrating it), the bus and the runtime; seed spaces if the store has none."""
+    store = Store(settings.store.database_url())
+    store.migrate()
+    if spaces is not None:
+        store.put_spaces(spaces)
+    elif not store.spaces():
+        store.put_spaces(default_spaces(settings))
+    known = tuple(store.spaces())
+    bus = MemoryBus(settings.bus, settings.journal_path())
+    runtime = Runtime(settings, bus, store, known, clock)
+    return Services(settings, clock, store, bus, known, runtime)

@@ -1,0 +1,112 @@
+"""The ``smartspaces`` command: demo, serve, replay."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from smartspaces.config import load_settings
+from smartspaces.logs import configure_logging
+
+app = typer.Typer(
+    help="smartspaces: keeps crowded public spaces safe. Sense, detect, respond.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="TOML settings file (else SMARTSPACES_CONFIG)")
+]
+
+
+def _speed(value: str) -> float | None:
+    if value == "max":
+        return None
+    try:
+        speed = float(value)
+    except ValueError as error:
+        raise typer.BadParameter("a number (times real time) or 'max'") from error
+    if not 0 < speed <= 100_000:
+        raise typer.BadParameter("between 0 and 100000 times real time, or 'max'")
+    return speed
+
+
+@app.command()
+def demo(
+    headless: Annotated[bool, typer.Option(help="No server: play the scenario and exit")] = False,
+    speed: Annotated[
+        str, typer.Option(help="Scenario seconds per real second, or 'max' (as fast as it goes)")
+    ] = "60",
+    json_lines: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object per alert on stdout")
+    ] = False,
+    record: Annotated[
+        Path | None, typer.Option(help="Also write the scenario's observations to this JSONL file")
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Interface for the COP (default 127.0.0.1)")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port for the COP (default 8000)")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Play the València scenario: a mascletà crowd in Plaza del Ayuntamiento turns into alerts.
+
+    The demo keeps its own state in DATA_DIR/demo, recreated at every run.
+    """
+    from smartspaces.demo import DemoOptions, run_demo
+
+    settings = load_settings(config)
+    configure_logging(quiet=headless)
+    options = DemoOptions(
+        headless=headless,
+        speed=_speed(speed),
+        json_lines=json_lines,
+        record=record,
+        host=host or settings.api.host,
+        port=port or settings.api.port,
+    )
+    raise typer.Exit(asyncio.run(run_demo(settings, options)))
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Run the API, the pipeline and the COP on the configured store."""
+    import uvicorn
+
+    from smartspaces.api import create_app
+
+    settings = load_settings(config)
+    configure_logging(quiet=False)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.api.host,
+        port=port or settings.api.port,
+        log_level="info",
+    )
+
+
+@app.command()
+def replay(
+    file: Annotated[Path, typer.Argument(help="JSON lines of observations", exists=True)],
+    json_lines: Annotated[bool, typer.Option("--json", help="Alerts as JSON on stdout")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Feed recorded observations through the pipeline on their own (simulated) time."""
+    from smartspaces.replay import run_replay
+
+    settings = load_settings(config)
+    configure_logging(quiet=True)
+    raise typer.Exit(asyncio.run(run_replay(settings, file, json_lines)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,147 @@
+"""One settings object for the whole platform, built once in the composition root.
+
+Values come from, highest priority first: arguments, environment variables
+``SMARTSPACES__SECTION__FIELD`` (e.g. ``SMARTSPACES__CROWD__RED_P_M2=3.5``), a TOML file (given
+with ``--config`` or ``SMARTSPACES_CONFIG``; sections as tables), then the defaults below. Each
+component is handed its own section only.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "smartspaces"
+
+
+class StoreSettings(BaseModel):
+    """Where events, spaces, dead letters and the audit trail are kept."""
+
+    data_dir: Path = Field(
+        default_factory=_default_data_dir, description="Folder for embedded files"
+    )
+    url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default a SQLite file in data_dir "
+        "(PostgreSQL: postgresql+psycopg://user@host/db)",
+    )
+
+    def database_url(self) -> str:
+        return self.url or f"sqlite:///{self.data_dir / 'smartspaces.sqlite3'}"
+
+
+class BusSettings(BaseModel):
+    """The event bus: the embedded journalled one unless a distributed engine is chosen."""
+
+    backend: Literal["memory"] = Field(default="memory", description="Bus engine")
+    journal_path: Path | None = Field(
+        default=None, description="SQLite journal of the embedded bus; default data_dir/bus.sqlite3"
+    )
+    ack_wait_s: float = Field(default=30.0, gt=0, description="Redeliver if not acked by then")
+    dedup_window: int = Field(default=100_000, ge=0, description="Recent ids kept to drop dupes")
+
+
+class ApiSettings(BaseModel):
+    """The HTTP API and the Common Operational Picture it serves."""
+
+    host: str = Field(default="127.0.0.1", description="Interface to listen on")
+    port: int = Field(default=8000, ge=1, le=65535, description="TCP port")
+    max_body_bytes: int = Field(default=1_048_576, gt=0, description="Largest request body")
+    max_batch_items: int = Field(default=10_000, gt=0, description="Most observations per batch")
+    max_future_skew_s: float = Field(
+        default=300.0, ge=0, description="How far ahead of our clock a timestamp may be"
+    )
+    max_age_s: float = Field(
+        default=7 * 86_400.0, gt=0, description="How old an observation may be when it arrives"
+    )
+
+
+class CrowdSettings(BaseModel):
+    """The alert ladder on crowd density (persons per square metre)."""
+
+    amber_p_m2: float = Field(default=2.0, gt=0, description="Amber at or above this density")
+    red_p_m2: float = Field(default=4.0, gt=0, description="Red at or above this density")
+    critical_p_m2: float = Field(default=5.0, gt=0, description="Critical at or above this")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CrowdSettings:
+        if not self.amber_p_m2 < self.red_p_m2 < self.critical_p_m2:
+            raise ValueError("crowd thresholds must rise: amber < red < critical")
+        return self
+
+
+class ScenarioSettings(BaseModel):
+    """The scripted demo."""
+
+    name: Literal["valencia"] = Field(default="valencia", description="Which scenario to play")
+    step_s: float = Field(default=10.0, gt=0, le=600, description="Counter reporting interval")
+    seed: int = Field(default=7, description="Seed of the scenario's random arrivals")
+    data_dir: Path | None = Field(
+        default=None,
+        description="Shared real data folder (SMARTSPACES_DATA overrides); default ../shared/data",
+    )
+
+    def shared_data_dir(self) -> Path:
+        env = os.environ.get("SMARTSPACES_DATA")
+        if env:
+            return Path(env)
+        return self.data_dir or Path("..") / "shared" / "data"
+
+
+class Settings(BaseSettings):
+    """Every setting of the platform, one section per component."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SMARTSPACES__", env_nested_delimiter="__", extra="forbid"
+    )
+
+    environment: Literal["development", "production"] = "development"
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    bus: BusSettings = Field(default_factory=BusSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+    crowd: CrowdSettings = Field(default_factory=CrowdSettings)
+    scenario: ScenarioSettings = Field(default_factory=ScenarioSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+    def journal_path(self) -> Path:
+        return self.bus.journal_path or self.store.data_dir / "bus.sqlite3"
+
+
+def load_settings(config_file: Path | None = None, **overrides: object) -> Settings:
+    """Build the settings once: arguments > environment > TOML file > defaults."""
+    path = config_file or (
+        Path(os.environ["SMARTSPACES_CONFIG"]) if os.environ.get("SMARTSPACES_CONFIG") else None
+    )
+    if path is None:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    if not path.is_file():
+        from smartspaces.errors import ConfigError
+
+        raise ConfigError(f"settings file not found: {path}")
+
+    class _FromFile(Settings):
+        model_config = SettingsConfigDict(toml_file=path)
+
+    return _FromFile(**overrides)  # type: ignore[arg-type]

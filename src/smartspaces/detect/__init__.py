@@ -1,0 +1,1 @@
+"""The detect stage (MAIDS): crowd, video, cyber and fusion detectors."""

@@ -1,0 +1,1 @@
+"""Crowd analytics: occupancy, density, level of service and the density alert ladder."""

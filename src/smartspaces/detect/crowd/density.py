@@ -1,0 +1,136 @@
+"""Occupancy and density per space from people counters, and a Detection when the level changes.
+
+Counters report ``entries_count`` / ``exits_count`` over an interval (occupancy is their running
+balance) or ``occupancy_persons`` (an absolute count, e.g. a camera zone). The detector is pure:
+``step(observation, now)`` returns the detections it caused; the caller does all I/O.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from smartspaces.config import CrowdSettings
+from smartspaces.detect.crowd.level_of_service import area_use, ladder_level, level_of_service
+from smartspaces.events import CrowdState, Detection, Level, Observation, SmartSpace
+
+COUNT_QUANTITIES = frozenset({"entries_count", "exits_count", "occupancy_persons"})
+"""The quantities this detector reads; anything else is ignored."""
+
+PROVENANCE_DEPTH = 32
+"""How many of the latest observations of a space a detection names as its sources."""
+
+RATE_WINDOW_S = 60.0
+"""Inflow and outflow are averaged over this window."""
+
+DETECTOR_ID = "crowd.density"
+
+
+@dataclass
+class _SpaceCrowd:
+    """What the detector remembers about one space."""
+
+    occupancy_persons: float = 0.0
+    level: Level = Level.NORMAL
+    last_at: datetime | None = None
+    recent_ids: deque[str] = field(default_factory=lambda: deque(maxlen=PROVENANCE_DEPTH))
+    # (time, entries, exits) of recent counter intervals, for the flow rates
+    flows: deque[tuple[datetime, float, float]] = field(default_factory=deque)
+    inflow_persons: float = 0.0  # running sums over ``flows``
+    outflow_persons: float = 0.0
+
+
+class CrowdDensityDetector:
+    """Turns counter observations into occupancy, density, level of service and level changes."""
+
+    def __init__(self, settings: CrowdSettings, spaces: Mapping[str, SmartSpace]) -> None:
+        self._settings = settings
+        self._spaces = dict(spaces)
+        self._state: dict[str, _SpaceCrowd] = {}
+
+    def step(self, observation: Observation, now: datetime) -> list[Detection]:
+        """Account for one observation; returns a Detection if the space changed level."""
+        space = self._spaces.get(observation.space_id)
+        if space is None or observation.quantity not in COUNT_QUANTITIES:
+            return []
+        crowd = self._state.setdefault(space.id, _SpaceCrowd())
+        at = observation.observed_at
+        if observation.quantity == "occupancy_persons":
+            crowd.occupancy_persons = max(observation.value, 0.0)
+        else:
+            entering = observation.quantity == "entries_count"
+            value = max(observation.value, 0.0)
+            # A balance below zero means the counters drifted (missed entries): clamp, since a
+            # space cannot hold fewer than nobody. Drift correction proper is the crowd stage's.
+            crowd.occupancy_persons = max(
+                crowd.occupancy_persons + (value if entering else -value), 0.0
+            )
+            inflow, outflow = (value, 0.0) if entering else (0.0, value)
+            crowd.flows.append((at, inflow, outflow))
+            crowd.inflow_persons += inflow
+            crowd.outflow_persons += outflow
+        crowd.recent_ids.append(observation.id)
+        crowd.last_at = max(crowd.last_at, at) if crowd.last_at else at
+        while crowd.flows and (crowd.last_at - crowd.flows[0][0]).total_seconds() > RATE_WINDOW_S:
+            _, inflow, outflow = crowd.flows.popleft()
+            crowd.inflow_persons -= inflow
+            crowd.outflow_persons -= outflow
+
+        settings = self._settings
+        density = crowd.occupancy_persons / space.area_m2
+        level = ladder_level(
+            density,
+            settings.amber_p_m2,
+            settings.red_p_m2,
+            settings.critical_p_m2,
+            previous=crowd.level,
+        )
+        if level == crowd.level:
+            return []
+        previous, crowd.level = crowd.level, level
+        state = self._measure(space, crowd)
+        verb = "rose" if level.rank > previous.rank else "fell"
+        return [
+            Detection(
+                source=DETECTOR_ID,
+                space_id=space.id,
+                observed_at=at,
+                received_at=now,
+                location=space.centroid,
+                derived_from=tuple(crowd.recent_ids),
+                detector=DETECTOR_ID,
+                detection_type="crowd.density_level",
+                level=level,
+                summary=(
+                    f"Crowd density in {space.name} {verb} to {level.value}: "
+                    f"{state.density_p_m2:.2f} persons/m2 ({state.occupancy_persons:.0f} people "
+                    f"on {state.area_m2:.0f} m2, level of service {state.level_of_service})"
+                ),
+                crowd=state,
+            )
+        ]
+
+    def state(self, space_id: str) -> CrowdState | None:
+        """The latest crowd measure of a space, or None before its first observation."""
+        crowd = self._state.get(space_id)
+        space = self._spaces.get(space_id)
+        return self._measure(space, crowd) if crowd and space else None
+
+    def level(self, space_id: str) -> Level:
+        crowd = self._state.get(space_id)
+        return crowd.level if crowd else Level.NORMAL
+
+    @staticmethod
+    def _measure(space: SmartSpace, crowd: _SpaceCrowd) -> CrowdState:
+        density = crowd.occupancy_persons / space.area_m2
+        window = RATE_WINDOW_S
+        return CrowdState(
+            occupancy_persons=crowd.occupancy_persons,
+            area_m2=space.area_m2,
+            density_p_m2=density,
+            level_of_service=level_of_service(density, area_use(space.space_type)),
+            inflow_p_s=max(crowd.inflow_persons, 0.0) / window,
+            outflow_p_s=max(crowd.outflow_persons, 0.0) / window,
+        )

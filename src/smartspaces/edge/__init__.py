@@ -1,0 +1,1 @@
+"""The edge stage (DECIoT): adapters, validation and normalisation of what sensors send."""

@@ -1,0 +1,1 @@
+"""Alert policy and alert formats."""

@@ -1,0 +1,1 @@
+"""Risk per smart space (and, later, per infrastructure asset)."""

@@ -1,0 +1,190 @@
+"""The running pipeline: stage workers wired to the bus and the store (a composition root).
+
+Three durable consumers, each acknowledging only after its work is done (at-least-once; every
+write is idempotent thanks to deterministic ids):
+
+- ``detect``  observations -> crowd density detector -> detections (+ live space status)
+- ``respond`` detections -> space risk -> alert policy -> risk levels and alerts
+- ``store``   every event -> the store, then to live listeners (WebSocket, CLI)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from smartspaces.bus.base import Bus, Delivery, Subscription
+from smartspaces.clock import Clock
+from smartspaces.config import Settings
+from smartspaces.detect.crowd.density import CrowdDensityDetector
+from smartspaces.events import AnyEvent, Detection, Observation, RiskLevel, SmartSpace
+from smartspaces.respond.alerts.policy import AlertPolicy
+from smartspaces.respond.risk.space_risk import SpaceRiskAssessor
+from smartspaces.store import Store
+
+log = structlog.get_logger(__name__)
+
+Listener = Callable[[Sequence[AnyEvent]], Awaitable[None] | None]
+BATCH = 512
+
+
+@dataclass
+class _Worker:
+    name: str
+    subjects: tuple[str, ...]
+    handle: Callable[[list[Delivery]], Awaitable[None]]
+    subscription: Subscription | None = None
+    task: asyncio.Task[None] | None = None
+    processed: int = 0
+    empty_fetches: int = 0
+    failures: int = 0
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Runtime:
+    """Runs the stages over a bus and a store; ``start`` it, ``drain`` it, ``stop`` it."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        bus: Bus,
+        store: Store,
+        spaces: Sequence[SmartSpace],
+        clock: Clock,
+        poll_s: float = 0.05,
+    ) -> None:
+        self.bus, self.store, self.clock = bus, store, clock
+        by_id: Mapping[str, SmartSpace] = {s.id: s for s in spaces}
+        self.crowd = CrowdDensityDetector(settings.crowd, by_id)
+        self.risk = SpaceRiskAssessor()
+        self.alerts = AlertPolicy(by_id)
+        self._poll_s = poll_s
+        self._listeners: list[Listener] = []
+        self._workers = [
+            _Worker("detect", ("ss.observation.>",), self._detect),
+            _Worker("respond", ("ss.detection.>",), self._respond),
+            _Worker("store", ("ss.>",), self._store),
+        ]
+
+    def add_listener(self, listener: Listener) -> None:
+        """Call ``listener`` with each batch of events once they are stored."""
+        self._listeners.append(listener)
+
+    async def publish(self, events: Sequence[AnyEvent]) -> None:
+        """Hand events to the pipeline (durable once this returns)."""
+        if events:
+            await self.bus.publish_many(events)
+
+    async def start(self) -> None:
+        for worker in self._workers:
+            worker.subscription = await self.bus.subscribe(worker.name, worker.subjects)
+            worker.task = asyncio.create_task(self._run(worker), name=f"worker-{worker.name}")
+
+    async def stop(self) -> None:
+        for worker in self._workers:
+            if worker.task:
+                worker.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker.task
+                worker.task = None
+
+    async def drain(self, timeout_s: float = 60.0) -> None:
+        """Wait until every worker has caught up with everything published so far."""
+        async with asyncio.timeout(timeout_s):
+            while True:
+                before = [(w.processed, w.empty_fetches) for w in self._workers]
+                # every worker must come back empty-handed once after this point...
+                while any(
+                    w.empty_fetches == b[1] for w, b in zip(self._workers, before, strict=True)
+                ):
+                    await asyncio.sleep(self._poll_s / 4)
+                # ...and nobody must have done anything meanwhile (work can cascade downstream)
+                if all(w.processed == b[0] for w, b in zip(self._workers, before, strict=True)):
+                    return
+
+    async def _run(self, worker: _Worker) -> None:
+        subscription = worker.subscription
+        if subscription is None:
+            raise RuntimeError(f"worker {worker.name} runs before it subscribed")
+        while True:
+            batch = await subscription.fetch(BATCH, timeout_s=self._poll_s)
+            if not batch:
+                worker.empty_fetches += 1
+                continue
+            try:
+                await worker.handle(batch)
+            except Exception:  # a failing batch is retried by redelivery, never lost
+                worker.failures += 1
+                log.exception("worker_failed", worker=worker.name, batch=len(batch))
+                for delivery in batch:
+                    await subscription.nak(delivery)
+                continue
+            for delivery in batch:
+                await subscription.ack(delivery)
+            worker.processed += len(batch)
+
+    async def _detect(self, batch: list[Delivery]) -> None:
+        now = self.clock.now()
+        found: list[AnyEvent] = []
+        touched: set[str] = set()
+        for delivery in batch:
+            event = delivery.event
+            if isinstance(event, Observation):
+                found.extend(self.crowd.step(event, now))
+                touched.add(event.space_id)
+        await self.publish(found)
+        status = []
+        for space_id in touched:
+            state = self.crowd.state(space_id)
+            if state is not None:
+                status.append(
+                    {
+                        "space_id": space_id,
+                        "updated_at": now,
+                        "occupancy_persons": state.occupancy_persons,
+                        "density_p_m2": state.density_p_m2,
+                        "level_of_service": state.level_of_service,
+                    }
+                )
+        await asyncio.to_thread(self.store.update_status, status)
+
+    async def _respond(self, batch: list[Delivery]) -> None:
+        now = self.clock.now()
+        found: list[AnyEvent] = []
+        status: list[dict[str, Any]] = []
+        for delivery in batch:
+            event = delivery.event
+            if not isinstance(event, Detection):
+                continue
+            risk = self.risk.step(event, now)
+            if risk is None:
+                continue
+            found.append(risk)
+            status.append(_risk_status(risk, now))
+            alert = self.alerts.step(risk, now)
+            if alert is not None:
+                found.append(alert)
+        await self.publish(found)
+        await asyncio.to_thread(self.store.update_status, status)
+
+    async def _store(self, batch: list[Delivery]) -> None:
+        events = [d.event for d in batch]
+        await asyncio.to_thread(self.store.append_events, events)
+        for listener in self._listeners:
+            result = listener(events)
+            if result is not None:
+                await result
+
+
+def _risk_status(risk: RiskLevel, now: Any) -> dict[str, Any]:
+    return {
+        "space_id": risk.space_id,
+        "updated_at": now,
+        "risk_level": risk.level.value,
+        "risk_score": risk.score,
+    }

@@ -1,0 +1,254 @@
+"""The store: events, spaces, live space status, dead letters and audit, on SQLite or PostgreSQL.
+
+Writes are idempotent (an event id already stored is skipped), so the at-least-once bus can
+redeliver freely. Methods are synchronous; async callers run them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, Table, create_engine, event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from smartspaces.events import AnyEvent, SmartSpace, event_from_json
+from smartspaces.store.errors import StoreError
+from smartspaces.store.rows import row_values
+from smartspaces.store.tables import (
+    EVENT_TABLES,
+    AlertRow,
+    AuditRow,
+    Base,
+    DeadLetterRow,
+    SpaceRow,
+    SpaceStatusRow,
+)
+
+MAX_DEAD_LETTER_CHARS = 65_536
+"""A dead letter keeps at most this much of the rejected input (the size is kept too)."""
+
+_ID_PREFIX_KIND = {
+    "obs": "observation",
+    "det": "detection",
+    "sit": "situation",
+    "risk": "risk_level",
+    "alert": "alert",
+    "inc": "incident",
+    "incst": "incident_state_changed",
+}
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets the API read while the pipeline writes; NORMAL sync is durable across app crashes.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Store:
+    """Repository over one database; construct once in the composition root."""
+
+    def __init__(self, url: str) -> None:
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:///:memory:"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._insert = (
+            postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        )
+
+    # -- schema -----------------------------------------------------------------------------
+    def migrate(self) -> None:
+        """Bring the schema to the newest migration (safe to call at every start)."""
+        config = Config()
+        config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def drop_all(self) -> None:
+        """Remove every table (tests and the demo's fresh start only)."""
+        with self.engine.begin() as connection:
+            Base.metadata.drop_all(connection)
+            connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writes -----------------------------------------------------------------------------
+    def put_spaces(self, spaces: Iterable[SmartSpace]) -> None:
+        """Insert or replace the smart spaces."""
+        with Session(self.engine) as session, session.begin():
+            for space in spaces:
+                session.merge(
+                    SpaceRow(
+                        id=space.id,
+                        name=space.name,
+                        space_type=space.space_type,
+                        area_m2=space.area_m2,
+                        payload=space.model_dump_json(),
+                    )
+                )
+
+    def append_events(self, events: Sequence[AnyEvent]) -> int:
+        """Store events, skipping ids already stored; returns how many were new."""
+        by_kind: dict[str, list[dict[str, Any]]] = {}
+        for item in events:
+            by_kind.setdefault(item.kind, []).append(row_values(item))
+        added = 0
+        with self.engine.begin() as connection:
+            for kind, rows in by_kind.items():
+                table: Table = EVENT_TABLES[kind].__table__  # type: ignore[attr-defined]
+                result = connection.execute(
+                    self._insert(table).on_conflict_do_nothing(index_elements=["id"]), rows
+                )
+                added += max(result.rowcount, 0)
+        return added
+
+    def update_status(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Upsert the live status of spaces (keys as in ``SpaceStatusRow``)."""
+        if not rows:
+            return
+        table: Table = SpaceStatusRow.__table__  # type: ignore[assignment]
+        statement = self._insert(table)
+        columns = {c: getattr(statement.excluded, c) for c in rows[0] if c != "space_id"}
+        with self.engine.begin() as connection:
+            for row in rows:
+                connection.execute(
+                    self._insert(table)
+                    .values(**row)
+                    .on_conflict_do_update(
+                        index_elements=["space_id"],
+                        set_={c: v for c, v in columns.items() if c in row},
+                    )
+                )
+
+    def add_dead_letter(self, adapter: str, reason: str, payload: str, at: datetime) -> None:
+        """Keep rejected input with the reason it was rejected."""
+        with Session(self.engine) as session, session.begin():
+            session.add(
+                DeadLetterRow(
+                    received_at=at,
+                    adapter=adapter,
+                    reason=reason[:4000],
+                    payload=payload[:MAX_DEAD_LETTER_CHARS],
+                    payload_bytes=len(payload.encode("utf-8", "replace")),
+                )
+            )
+
+    def audit(
+        self, actor: str, action: str, target: str, details: dict[str, Any], at: datetime
+    ) -> str:
+        """Append one audit record chained to the previous one; returns its hash."""
+        text = json.dumps(details, sort_keys=True, default=str)
+        with Session(self.engine) as session, session.begin():
+            previous = session.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1))
+            prev_hash = previous or "0" * 64
+            digest = hashlib.sha256(
+                "\x1f".join([prev_hash, at.isoformat(), actor, action, target, text]).encode()
+            ).hexdigest()
+            session.add(
+                AuditRow(
+                    at=at,
+                    actor=actor,
+                    action=action,
+                    target=target,
+                    details=text,
+                    prev_hash=prev_hash,
+                    hash=digest,
+                )
+            )
+        return digest
+
+    # -- reads ------------------------------------------------------------------------------
+    def spaces(self) -> list[SmartSpace]:
+        with Session(self.engine) as session:
+            rows = session.scalars(select(SpaceRow).order_by(SpaceRow.id))
+            return [SmartSpace.model_validate_json(r.payload) for r in rows]
+
+    def space(self, space_id: str) -> SmartSpace | None:
+        with Session(self.engine) as session:
+            row = session.get(SpaceRow, space_id)
+            return SmartSpace.model_validate_json(row.payload) if row else None
+
+    def status(self) -> dict[str, dict[str, Any]]:
+        """The live status of every space that has one, by space id."""
+        with Session(self.engine) as session:
+            rows = session.scalars(select(SpaceStatusRow))
+            return {
+                r.space_id: {
+                    "updated_at": _aware(r.updated_at),
+                    "occupancy_persons": r.occupancy_persons,
+                    "density_p_m2": r.density_p_m2,
+                    "level_of_service": r.level_of_service,
+                    "risk_level": r.risk_level,
+                    "risk_score": r.risk_score,
+                }
+                for r in rows
+            }
+
+    def alerts(self, limit: int = 100, space_id: str | None = None) -> list[AnyEvent]:
+        """The newest alerts first."""
+        query = select(AlertRow.payload).order_by(AlertRow.observed_at.desc(), AlertRow.id)
+        if space_id:
+            query = query.where(AlertRow.space_id == space_id)
+        with Session(self.engine) as session:
+            return [event_from_json(p) for p in session.scalars(query.limit(limit))]
+
+    def event(self, event_id: str) -> AnyEvent | None:
+        """One stored event by id, whatever its kind."""
+        kind = _ID_PREFIX_KIND.get(event_id.split("-", 1)[0])
+        if kind is None:
+            return None
+        row_type = EVENT_TABLES[kind]
+        with Session(self.engine) as session:
+            payload = session.scalar(
+                select(row_type.payload).where(row_type.id == event_id)
+            )
+        return event_from_json(payload) if payload else None
+
+    def provenance(self, event_id: str, max_events: int = 10_000) -> list[AnyEvent]:
+        """The event and every stored event it was derived from, breadth first."""
+        seen: set[str] = set()
+        queue: list[str] = [event_id]
+        found: list[AnyEvent] = []
+        while queue and len(found) < max_events:
+            current = queue.pop(0)
+            if current in seen:
+                continue
+            seen.add(current)
+            item = self.event(current)
+            if item is None:
+                continue
+            found.append(item)
+            queue.extend(item.derived_from)
+        return found
+
+    def count(self, kind: str) -> int:
+        """How many events of a kind are stored (``dead_letter`` counts rejects)."""
+        row_type: Any = DeadLetterRow if kind == "dead_letter" else EVENT_TABLES.get(kind)
+        if row_type is None:
+            raise StoreError(f"unknown event kind: {kind}")
+        with Session(self.engine) as session:
+            return int(session.scalar(select(func.count()).select_from(row_type)) or 0)
+
+    def dead_letters(self, limit: int = 100) -> list[DeadLetterRow]:
+        with Session(self.engine) as session:
+            query = select(DeadLetterRow).order_by(DeadLetterRow.id.desc()).limit(limit)
+            return list(session.scalars(query))
+
+
+def _aware(value: datetime) -> datetime:
+    # SQLite hands back naive datetimes even for timezone=True columns; they were stored as UTC.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
