@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -26,7 +26,12 @@ def _default_data_dir() -> Path:
     return Path(base) / "smartspaces"
 
 
-class StoreSettings(BaseModel):
+class _Section(BaseModel):
+    # A misspelt setting is an error, not a silently ignored line.
+    model_config = ConfigDict(extra="forbid")
+
+
+class StoreSettings(_Section):
     """Where events, spaces, dead letters and the audit trail are kept."""
 
     data_dir: Path = Field(
@@ -42,7 +47,7 @@ class StoreSettings(BaseModel):
         return self.url or f"sqlite:///{self.data_dir / 'smartspaces.sqlite3'}"
 
 
-class BusSettings(BaseModel):
+class BusSettings(_Section):
     """The event bus: the embedded journalled one unless a distributed engine is chosen."""
 
     backend: Literal["memory"] = Field(default="memory", description="Bus engine")
@@ -53,7 +58,7 @@ class BusSettings(BaseModel):
     dedup_window: int = Field(default=100_000, ge=0, description="Recent ids kept to drop dupes")
 
 
-class ApiSettings(BaseModel):
+class ApiSettings(_Section):
     """The HTTP API and the Common Operational Picture it serves."""
 
     host: str = Field(default="127.0.0.1", description="Interface to listen on")
@@ -68,7 +73,7 @@ class ApiSettings(BaseModel):
     )
 
 
-class CrowdSettings(BaseModel):
+class CrowdSettings(_Section):
     """The alert ladder on crowd density (persons per square metre)."""
 
     amber_p_m2: float = Field(default=2.0, gt=0, description="Amber at or above this density")
@@ -82,7 +87,7 @@ class CrowdSettings(BaseModel):
         return self
 
 
-class ScenarioSettings(BaseModel):
+class ScenarioSettings(_Section):
     """The scripted demo."""
 
     name: Literal["valencia"] = Field(default="valencia", description="Which scenario to play")

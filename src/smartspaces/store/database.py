@@ -110,10 +110,11 @@ class Store:
         with self.engine.begin() as connection:
             for kind, rows in by_kind.items():
                 table: Table = EVENT_TABLES[kind].__table__  # type: ignore[attr-defined]
-                result = connection.execute(
-                    self._insert(table).on_conflict_do_nothing(index_elements=["id"]), rows
-                )
-                added += max(result.rowcount, 0)
+                # RETURNING counts what was really inserted on every backend (rowcount of an
+                # executemany is not reliable on PostgreSQL).
+                statement = self._insert(table).on_conflict_do_nothing(index_elements=["id"])
+                result = connection.execute(statement.returning(table.c.id), rows)
+                added += len(result.all())
         return added
 
     def update_status(self, rows: Sequence[dict[str, Any]]) -> None:

@@ -1,0 +1,81 @@
+"""Factory fixtures shared by the tests: settings in a temporary folder, a fake clock, spaces."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from smartspaces.clock import SimulatedClock
+from smartspaces.config import Settings
+from smartspaces.events import GeoPoint, GeoPolygon, Observation, SmartSpace
+from smartspaces.store import Store
+
+T0 = datetime(2026, 3, 15, 11, 30, tzinfo=UTC)
+POSTGRES_URL = os.environ.get(
+    "SMARTSPACES_TEST_POSTGRES", "postgresql+psycopg://root@127.0.0.1:5432/test"
+)
+
+
+def square(space_id: str = "plaza", area_m2: float = 1000.0, **extra: object) -> SmartSpace:
+    """A small square in València's old town with the given walkable area."""
+    ring = ((-0.3766, 39.4697), (-0.3760, 39.4697), (-0.3760, 39.4701), (-0.3766, 39.4701),
+            (-0.3766, 39.4697))
+    return SmartSpace(
+        id=space_id,
+        name=f"Test square {space_id}",
+        space_type="square",
+        area_m2=area_m2,
+        geometry=GeoPolygon(coordinates=(ring,)),
+        centroid=GeoPoint(coordinates=(-0.3763, 39.4699)),
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def counts(
+    quantity: str, value: float, at: datetime, sensor: str = "c1", space: str = "plaza"
+) -> Observation:
+    return Observation(
+        source="test", space_id=space, sensor_id=sensor, quantity=quantity, value=value,
+        observed_at=at, received_at=at, interval_s=10,
+    )
+
+
+@pytest.fixture
+def clock() -> SimulatedClock:
+    return SimulatedClock(T0)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(store={"data_dir": tmp_path})  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def make_store(tmp_path: Path) -> Iterator[Callable[[str], Store]]:
+    """Opens a migrated store on 'sqlite' (a temporary file) or 'postgres' (the real server,
+    in a schema of its own so tests never see each other's rows)."""
+    opened: list[Store] = []
+
+    def make(backend: str) -> Store:
+        if backend == "sqlite":
+            store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
+        else:
+            store = Store(POSTGRES_URL)
+            store.drop_all()
+        store.migrate()
+        opened.append(store)
+        return store
+
+    yield make
+    for store in opened:
+        if store.engine.dialect.name == "postgresql":
+            store.drop_all()
+        store.close()
+
+
+def minutes(n: float) -> timedelta:
+    return timedelta(minutes=n)
