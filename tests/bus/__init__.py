@@ -1,0 +1,1 @@
+"""Tests of the event bus: the shared contract and each engine."""
