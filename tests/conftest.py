@@ -22,8 +22,13 @@ POSTGRES_URL = os.environ.get(
 
 def square(space_id: str = "plaza", area_m2: float = 1000.0, **extra: object) -> SmartSpace:
     """A small square in València's old town with the given walkable area."""
-    ring = ((-0.3766, 39.4697), (-0.3760, 39.4697), (-0.3760, 39.4701), (-0.3766, 39.4701),
-            (-0.3766, 39.4697))
+    ring = (
+        (-0.3766, 39.4697),
+        (-0.3760, 39.4697),
+        (-0.3760, 39.4701),
+        (-0.3766, 39.4701),
+        (-0.3766, 39.4697),
+    )
     return SmartSpace(
         id=space_id,
         name=f"Test square {space_id}",
@@ -39,8 +44,14 @@ def counts(
     quantity: str, value: float, at: datetime, sensor: str = "c1", space: str = "plaza"
 ) -> Observation:
     return Observation(
-        source="test", space_id=space, sensor_id=sensor, quantity=quantity, value=value,
-        observed_at=at, received_at=at, interval_s=10,
+        source="test",
+        space_id=space,
+        sensor_id=sensor,
+        quantity=quantity,
+        value=value,
+        observed_at=at,
+        received_at=at,
+        interval_s=10,
     )
 
 

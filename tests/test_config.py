@@ -17,7 +17,9 @@ def test_defaults_are_the_documented_ladder_and_an_embedded_store(
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
     settings = load_settings()
     assert (settings.crowd.amber_p_m2, settings.crowd.red_p_m2, settings.crowd.critical_p_m2) == (
-        2.0, 4.0, 5.0,
+        2.0,
+        4.0,
+        5.0,
     )
     assert settings.store.database_url() == f"sqlite:///{tmp_path}/smartspaces/smartspaces.sqlite3"
     assert settings.api.max_body_bytes == 1_048_576
@@ -27,7 +29,7 @@ def test_environment_beats_file_beats_defaults(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     config = tmp_path / "smartspaces.toml"
-    config.write_text('[crowd]\nred_p_m2 = 3.5\namber_p_m2 = 1.5\n[api]\nport = 9000\n')
+    config.write_text("[crowd]\nred_p_m2 = 3.5\namber_p_m2 = 1.5\n[api]\nport = 9000\n")
     monkeypatch.setenv("SMARTSPACES__CROWD__RED_P_M2", "3.8")
     settings = load_settings(config)
     assert settings.crowd.red_p_m2 == 3.8

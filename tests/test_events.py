@@ -80,18 +80,36 @@ def test_subject_is_kind_and_space() -> None:
 
 def test_every_kind_round_trips_through_json_with_its_provenance() -> None:
     detection = Detection(
-        source="crowd.density", space_id="plaza", observed_at=T0, received_at=T0,
-        derived_from=("obs-1", "obs-2"), detector="crowd.density",
-        detection_type="crowd.density_level", level=Level.RED,
+        source="crowd.density",
+        space_id="plaza",
+        observed_at=T0,
+        received_at=T0,
+        derived_from=("obs-1", "obs-2"),
+        detector="crowd.density",
+        detection_type="crowd.density_level",
+        level=Level.RED,
     )
     risk = RiskLevel(
-        source="risk", space_id="plaza", observed_at=T0, received_at=T0,
-        derived_from=(detection.id,), level=Level.RED, score=0.75,
+        source="risk",
+        space_id="plaza",
+        observed_at=T0,
+        received_at=T0,
+        derived_from=(detection.id,),
+        level=Level.RED,
+        score=0.75,
     )
     alert = Alert(
-        source="alerts", space_id="plaza", observed_at=T0, received_at=T0,
-        derived_from=(risk.id,), alert_type="crowd.density", level=Level.RED,
-        severity="Severe", urgency="Immediate", certainty="Observed", headline="RED",
+        source="alerts",
+        space_id="plaza",
+        observed_at=T0,
+        received_at=T0,
+        derived_from=(risk.id,),
+        alert_type="crowd.density",
+        level=Level.RED,
+        severity="Severe",
+        urgency="Immediate",
+        certainty="Observed",
+        headline="RED",
     )
     for event in (counts("exits_count", 4, T0), detection, risk, alert):
         assert event_from_json(event.model_dump_json()) == event
@@ -109,3 +127,20 @@ def test_observations_round_trip_and_ids_depend_on_identity_only(
     event = counts("occupancy_persons", value, at, sensor=sensor)
     assert event_from_json(event.model_dump_json()) == event
     assert event.id == derive_id("obs", "test", "plaza", sensor, "occupancy_persons", at)
+
+
+def test_events_built_from_validated_values_equal_validated_events() -> None:
+    checked = counts("entries_count", 7, T0)
+    fast = Observation.from_validated(
+        id=checked.id,
+        source="test",
+        space_id="plaza",
+        sensor_id="c1",
+        quantity="entries_count",
+        value=7.0,
+        observed_at=T0,
+        received_at=T0,
+        interval_s=10.0,
+    )
+    assert fast == checked
+    assert fast.model_dump_json() == checked.model_dump_json()

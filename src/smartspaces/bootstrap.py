@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,6 +32,20 @@ class Services:
         self.store.close()
 
 
+def tune_garbage_collector() -> None:
+    """Make CPython's cyclic garbage collector cheap for an event pipeline.
+
+    Every event allocates a few container objects; with the default thresholds (700 allocations)
+    the collector runs constantly and its older generations re-scan every long-lived object
+    (settings, schemas, spaces): measured, that doubles the cost of an observation. Freezing what
+    exists after start-up takes those objects out of every scan, and a larger first threshold
+    lets short-lived events die by reference counting first. ``make bench`` shows both figures.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+
+
 def default_spaces(settings: Settings) -> tuple[SmartSpace, ...]:
     """The embedded default spaces: the València scenario's square and access streets."""
     from smartspaces.scenarios.valencia.scenario import ValenciaScenario
@@ -51,4 +66,5 @@ def build_services(
     known = tuple(store.spaces())
     bus = MemoryBus(settings.bus, settings.journal_path())
     runtime = Runtime(settings, bus, store, known, clock)
+    tune_garbage_collector()
     return Services(settings, clock, store, bus, known, runtime)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
@@ -22,13 +22,16 @@ SCHEMA_VERSION = 1
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}$")]
 """Ids of spaces, sensors, sources: short, printable, safe in subjects, URLs and file names."""
 
+SpaceId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_:\-]{0,127}$")]
+"""Ids of smart spaces: no dots, since a space id is one token of a bus subject."""
+
 Quantity = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 """A measured quantity whose name ends with its unit, e.g. ``entries_count``, ``noise_laeq_dba``."""
 
 
 def derive_id(prefix: str, *parts: object) -> str:
     """Return a stable id for the given identifying parts (same parts, same id, always)."""
-    text = "\x1f".join(p.isoformat() if isinstance(p, datetime) else str(p) for p in parts)
+    text = "\x1f".join([p.isoformat() if isinstance(p, datetime) else str(p) for p in parts])
     return f"{prefix}-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
 
 
@@ -77,7 +80,7 @@ class SmartSpace(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: Identifier
+    id: SpaceId
     name: str = Field(min_length=1, max_length=200)
     space_type: Literal["square", "street", "station", "venue", "zone"] = "zone"
     area_m2: float = Field(
@@ -85,7 +88,7 @@ class SmartSpace(BaseModel):
     )
     geometry: GeoPolygon
     centroid: GeoPoint
-    neighbours: tuple[Identifier, ...] = ()
+    neighbours: tuple[SpaceId, ...] = ()
     attribution: str = ""
 
 
@@ -94,11 +97,12 @@ class _Event(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
     id_prefix: ClassVar[str] = "evt"
+    _defaults: ClassVar[tuple[tuple[str, Any], ...]] = ()
 
     id: str = ""
     schema_version: int = SCHEMA_VERSION
     source: Identifier
-    space_id: Identifier
+    space_id: SpaceId
     observed_at: AwareDatetime
     received_at: AwareDatetime
     location: GeoPoint | None = None
@@ -107,6 +111,38 @@ class _Event(BaseModel):
     def _identity(self) -> tuple[object, ...]:
         """What makes two events the same event; concrete kinds narrow it down further."""
         return (self.source, self.space_id, self.observed_at)
+
+    @classmethod
+    def from_validated(cls, **values: Any) -> Self:
+        """Build an event from values that were already checked against this model's field
+        constraints (an edge's wire model does that), without validating them a second time.
+
+        This is the ingest hot path: full validation costs more than the rest of the pipeline.
+        ``id`` must be given and ``observed_at``/``received_at`` must already be in UTC.
+        """
+        # in field order: the JSON form follows the order of the dict
+        return cls.from_validated_dict(
+            {name: values[name] if name in values else default for name, default in cls._defaults}
+        )
+
+    @classmethod
+    def from_validated_dict(cls, data: dict[str, Any]) -> Self:
+        """Like ``from_validated`` for a dict that already holds every field in declared order
+        (the dict is taken over, not copied)."""
+        event = cls.__new__(cls)
+        object.__setattr__(event, "__dict__", data)
+        object.__setattr__(event, "__pydantic_fields_set__", set(data))
+        object.__setattr__(event, "__pydantic_extra__", None)
+        object.__setattr__(event, "__pydantic_private__", None)
+        return event
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._defaults = tuple(
+            (name, None if field.is_required() else field.get_default(call_default_factory=True))
+            for name, field in cls.model_fields.items()
+        )
 
     @model_validator(mode="after")
     def _normalise(self) -> _Event:
@@ -133,6 +169,12 @@ class Observation(_Event):
 
     def _identity(self) -> tuple[object, ...]:
         return (self.source, self.space_id, self.sensor_id, self.quantity, self.observed_at)
+
+    @staticmethod
+    def make_id(source: str, space_id: str, sensor_id: str, quantity: str, at: datetime) -> str:
+        """The id ``_identity`` gives, computed directly (same result, for the hot path)."""
+        text = f"{source}\x1f{space_id}\x1f{sensor_id}\x1f{quantity}\x1f{at.isoformat()}"
+        return f"obs-{hashlib.sha256(text.encode()).hexdigest()[:24]}"
 
 
 class CrowdState(BaseModel):

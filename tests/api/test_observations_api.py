@@ -85,8 +85,10 @@ def test_a_mixed_batch_keeps_the_valid_items_and_dead_letters_the_others(
 
 
 def test_nan_is_rejected_per_item(client: TestClient) -> None:
-    body = '[{"sensor_id": "c", "space_id": "plaza", "quantity": "entries_count", ' \
+    body = (
+        '[{"sensor_id": "c", "space_id": "plaza", "quantity": "entries_count", '
         f'"value": NaN, "observed_at": "{datetime.now(UTC).isoformat()}"}}]'
+    )
     response = client.post(URL, content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422
     assert "finite" in response.json()["rejected"][0]["reason"]
@@ -98,8 +100,10 @@ def test_nan_is_rejected_per_item(client: TestClient) -> None:
         (b'[{"sensor_id": "c1", ', "not valid JSON"),
         (b"\xff\xfe\x00garbage", "not UTF-8"),
         (b"[]", "empty batch"),
-        (b"<?xml version='1.0'?><!DOCTYPE r [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><r>&x;</r>",
-         "not valid JSON"),
+        (
+            b"<?xml version='1.0'?><!DOCTYPE r [<!ENTITY x SYSTEM 'file:///etc/passwd'>]><r>&x;</r>",
+            "not valid JSON",
+        ),
     ],
 )
 def test_malformed_bodies_are_400_with_a_reason_and_a_dead_letter(

@@ -13,8 +13,15 @@ from fastapi.testclient import TestClient
 def crowd(client: TestClient, people: int, sensor: str = "camera-1") -> None:
     response = client.post(
         "/api/v1/observations",
-        json=[{"sensor_id": sensor, "space_id": "plaza", "quantity": "occupancy_persons",
-               "value": people, "observed_at": datetime.now(UTC).isoformat()}],
+        json=[
+            {
+                "sensor_id": sensor,
+                "space_id": "plaza",
+                "quantity": "occupancy_persons",
+                "value": people,
+                "observed_at": datetime.now(UTC).isoformat(),
+            }
+        ],
     )
     assert response.status_code == 202, response.text
 
@@ -23,7 +30,9 @@ def test_spaces_are_listed_with_geometry_and_live_state(client: TestClient) -> N
     spaces = {s["id"]: s for s in client.get("/api/v1/spaces").json()}
     assert set(spaces) == {"plaza", "calle"}
     assert spaces["plaza"]["geometry"]["type"] == "Polygon"
-    assert spaces["plaza"]["risk_level"] == "normal" and spaces["plaza"]["occupancy_persons"] is None
+    assert (
+        spaces["plaza"]["risk_level"] == "normal" and spaces["plaza"]["occupancy_persons"] is None
+    )
     response = client.get("/api/v1/spaces/nowhere")
     assert response.status_code == 404 and "unknown space" in response.json()["detail"]
 

@@ -57,7 +57,10 @@ def test_a_valid_item_becomes_an_observation_received_now() -> None:
         (item(sensor_id="'; DROP TABLE observations; --"), "sensor_id: String should match"),
         (item(space_id=...), "space_id: Field required"),
         ([1, 2, 3], "must be a JSON object"),
-        ("<?xml version='1.0'?><!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]>", "JSON object"),
+        (
+            "<?xml version='1.0'?><!DOCTYPE x [<!ENTITY e SYSTEM 'file:///etc/passwd'>]>",
+            "JSON object",
+        ),
     ],
 )
 def test_bad_items_are_rejected_with_a_reason(bad: Any, reason: str) -> None:
@@ -70,7 +73,9 @@ def test_bad_items_are_rejected_with_a_reason(bad: Any, reason: str) -> None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=10,
 )
 

@@ -12,9 +12,15 @@ from tests.conftest import T0, square
 
 def detection(level: Level, minute: int, kind: str = "crowd.density_level") -> Detection:
     return Detection(
-        source="crowd.density", space_id="plaza", observed_at=T0 + timedelta(minutes=minute),
-        received_at=T0, derived_from=(f"obs-{minute}",), detector="crowd.density",
-        detection_type=kind, level=level, summary=f"density {level.value}",
+        source="crowd.density",
+        space_id="plaza",
+        observed_at=T0 + timedelta(minutes=minute),
+        received_at=T0,
+        derived_from=(f"obs-{minute}",),
+        detector="crowd.density",
+        detection_type=kind,
+        level=level,
+        summary=f"density {level.value}",
     )
 
 
@@ -32,8 +38,13 @@ def test_risk_follows_the_highest_current_detection() -> None:
 
 def risk(level: Level, minute: int) -> RiskLevel:
     return RiskLevel(
-        source="risk", space_id="plaza", observed_at=T0 + timedelta(minutes=minute),
-        received_at=T0, derived_from=(f"det-{minute}",), level=level, score=0.5,
+        source="risk",
+        space_id="plaza",
+        observed_at=T0 + timedelta(minutes=minute),
+        received_at=T0,
+        derived_from=(f"det-{minute}",),
+        level=level,
+        score=0.5,
         reasons=("why",),
     )
 

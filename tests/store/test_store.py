@@ -34,9 +34,14 @@ def test_events_are_stored_once_however_often_they_are_delivered(store: Store) -
 def test_provenance_leads_from_a_detection_back_to_its_observations(store: Store) -> None:
     observations = [counts("entries_count", 900, T0), counts("exits_count", 10, T0, sensor="c2")]
     detection = Detection(
-        source="crowd.density", space_id="plaza", observed_at=T0, received_at=T0,
-        derived_from=tuple(o.id for o in observations), detector="crowd.density",
-        detection_type="crowd.density_level", level=Level.AMBER,
+        source="crowd.density",
+        space_id="plaza",
+        observed_at=T0,
+        received_at=T0,
+        derived_from=tuple(o.id for o in observations),
+        detector="crowd.density",
+        detection_type="crowd.density_level",
+        level=Level.AMBER,
     )
     store.append_events([*observations, detection])
     chain = store.provenance(detection.id)
@@ -50,10 +55,20 @@ def test_spaces_and_live_status(store: Store) -> None:
     store.put_spaces([square("plaza"), square("calle", area_m2=300)])
     store.put_spaces([square("plaza", area_m2=1200)])  # replaced, not duplicated
     assert [(s.id, s.area_m2) for s in store.spaces()] == [("calle", 300), ("plaza", 1200)]
-    store.update_status([{"space_id": "plaza", "updated_at": T0, "occupancy_persons": 10.0,
-                          "density_p_m2": 0.01, "level_of_service": "A"}])
-    store.update_status([{"space_id": "plaza", "updated_at": T0, "risk_level": "red",
-                          "risk_score": 0.75}])
+    store.update_status(
+        [
+            {
+                "space_id": "plaza",
+                "updated_at": T0,
+                "occupancy_persons": 10.0,
+                "density_p_m2": 0.01,
+                "level_of_service": "A",
+            }
+        ]
+    )
+    store.update_status(
+        [{"space_id": "plaza", "updated_at": T0, "risk_level": "red", "risk_score": 0.75}]
+    )
     status = store.status()["plaza"]
     assert status["occupancy_persons"] == 10.0
     assert status["risk_level"] == "red"

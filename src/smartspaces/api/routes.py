@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
 from smartspaces.api.deps import ServicesDep
-from smartspaces.api.ingest import BodyTooLarge, dead_letter_body, ingest, parse_batch, read_limited
+from smartspaces.api.ingest import BodyTooLarge, dead_letter_body, ingest, read_limited
 from smartspaces.api.views import IngestAnswer, Problem, Rejected, SpaceView
 from smartspaces.errors import RejectedInput
 
@@ -32,12 +32,11 @@ async def post_observations(request: Request, services: ServicesDep) -> JSONResp
         await dead_letter_body(services, error.reason, b"")
         return JSONResponse({"detail": error.reason}, status_code=413)
     try:
-        items = parse_batch(body, limits.max_batch_items)
+        outcome = await ingest(services, body)
     except RejectedInput as error:
         await dead_letter_body(services, error.reason, body)
         status = 413 if error.reason.startswith("batch of") else 400
         return JSONResponse({"detail": error.reason}, status_code=status)
-    outcome = await ingest(services, items)
     rejected = [Rejected(index=r.index, reason=r.reason) for r in outcome.result.rejected]
     answer = IngestAnswer(
         accepted=len(outcome.result.accepted),

@@ -54,7 +54,12 @@ def ladder(density: float, previous: Level = Level.NORMAL) -> Level:
 
 def test_ladder_goes_up_at_each_threshold() -> None:
     assert [ladder(d) for d in (1.99, 2.0, 3.99, 4.0, 5.0, 9.0)] == [
-        Level.NORMAL, Level.AMBER, Level.AMBER, Level.RED, Level.CRITICAL, Level.CRITICAL,
+        Level.NORMAL,
+        Level.AMBER,
+        Level.AMBER,
+        Level.RED,
+        Level.CRITICAL,
+        Level.CRITICAL,
     ]
 
 
@@ -69,7 +74,9 @@ def test_ladder_needs_to_clear_the_hysteresis_band_to_step_down() -> None:
     density=st.floats(min_value=0, max_value=20, allow_nan=False),
     previous=st.sampled_from(list(Level)),
 )
-def test_ladder_is_between_the_raw_level_and_the_previous_one(density: float, previous: Level) -> None:
+def test_ladder_is_between_the_raw_level_and_the_previous_one(
+    density: float, previous: Level
+) -> None:
     raw = ladder(density)
     level = ladder(density, previous)
     assert raw.rank <= level.rank <= max(raw.rank, previous.rank)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from smartspaces.config import CrowdSettings
 from smartspaces.detect.crowd.level_of_service import area_use, ladder_level, level_of_service
@@ -26,6 +26,8 @@ RATE_WINDOW_S = 60.0
 """Inflow and outflow are averaged over this window."""
 
 DETECTOR_ID = "crowd.density"
+HYSTERESIS = 0.05
+_RATE_WINDOW = timedelta(seconds=RATE_WINDOW_S)
 
 
 @dataclass
@@ -39,6 +41,9 @@ class _SpaceCrowd:
     # (time, entries, exits) of recent counter intervals, for the flow rates
     flows: deque[tuple[datetime, float, float]] = field(default_factory=deque)
     inflow_persons: float = 0.0  # running sums over ``flows``
+    # densities within which the level cannot change: the common case skips the ladder
+    band_low: float = -1.0
+    band_high: float = -1.0
     outflow_persons: float = 0.0
 
 
@@ -53,40 +58,50 @@ class CrowdDensityDetector:
     def step(self, observation: Observation, now: datetime) -> list[Detection]:
         """Account for one observation; returns a Detection if the space changed level."""
         space = self._spaces.get(observation.space_id)
-        if space is None or observation.quantity not in COUNT_QUANTITIES:
+        quantity = observation.quantity
+        if space is None or quantity not in COUNT_QUANTITIES:
             return []
-        crowd = self._state.setdefault(space.id, _SpaceCrowd())
+        crowd = self._state.get(space.id)
+        if crowd is None:
+            crowd = self._state[space.id] = _SpaceCrowd()
         at = observation.observed_at
-        if observation.quantity == "occupancy_persons":
-            crowd.occupancy_persons = max(observation.value, 0.0)
+        value = observation.value if observation.value > 0 else 0.0
+        if quantity == "occupancy_persons":
+            crowd.occupancy_persons = value
+        elif quantity == "entries_count":
+            crowd.occupancy_persons += value
+            crowd.flows.append((at, value, 0.0))
+            crowd.inflow_persons += value
         else:
-            entering = observation.quantity == "entries_count"
-            value = max(observation.value, 0.0)
             # A balance below zero means the counters drifted (missed entries): clamp, since a
             # space cannot hold fewer than nobody. Drift correction proper is the crowd stage's.
-            crowd.occupancy_persons = max(
-                crowd.occupancy_persons + (value if entering else -value), 0.0
-            )
-            inflow, outflow = (value, 0.0) if entering else (0.0, value)
-            crowd.flows.append((at, inflow, outflow))
-            crowd.inflow_persons += inflow
-            crowd.outflow_persons += outflow
+            remaining = crowd.occupancy_persons - value
+            crowd.occupancy_persons = remaining if remaining > 0 else 0.0
+            crowd.flows.append((at, 0.0, value))
+            crowd.outflow_persons += value
         crowd.recent_ids.append(observation.id)
-        crowd.last_at = max(crowd.last_at, at) if crowd.last_at else at
-        while crowd.flows and (crowd.last_at - crowd.flows[0][0]).total_seconds() > RATE_WINDOW_S:
-            _, inflow, outflow = crowd.flows.popleft()
-            crowd.inflow_persons -= inflow
-            crowd.outflow_persons -= outflow
+        if crowd.last_at is None or at > crowd.last_at:
+            crowd.last_at = at
+            horizon = at - _RATE_WINDOW
+            flows = crowd.flows
+            while flows and flows[0][0] < horizon:
+                _, inflow, outflow = flows.popleft()
+                crowd.inflow_persons -= inflow
+                crowd.outflow_persons -= outflow
 
-        settings = self._settings
         density = crowd.occupancy_persons / space.area_m2
+        if crowd.band_low <= density < crowd.band_high:
+            return []  # still inside the current level's band: nothing to report
+        settings = self._settings
         level = ladder_level(
             density,
             settings.amber_p_m2,
             settings.red_p_m2,
             settings.critical_p_m2,
             previous=crowd.level,
+            hysteresis=HYSTERESIS,
         )
+        crowd.band_low, crowd.band_high = self._band(level)
         if level == crowd.level:
             return []
         previous, crowd.level = crowd.level, level
@@ -111,6 +126,23 @@ class CrowdDensityDetector:
                 crowd=state,
             )
         ]
+
+    def _band(self, level: Level) -> tuple[float, float]:
+        """Densities that keep a space at ``level`` (matching ``ladder_level``'s hysteresis)."""
+        s = self._settings
+        lows = {
+            Level.NORMAL: -1.0,
+            Level.AMBER: s.amber_p_m2,
+            Level.RED: s.red_p_m2,
+            Level.CRITICAL: s.critical_p_m2,
+        }
+        highs = {
+            Level.NORMAL: s.amber_p_m2,
+            Level.AMBER: s.red_p_m2,
+            Level.RED: s.critical_p_m2,
+            Level.CRITICAL: float("inf"),
+        }
+        return lows[level] * (1 - HYSTERESIS), highs[level]
 
     def state(self, space_id: str) -> CrowdState | None:
         """The latest crowd measure of a space, or None before its first observation."""
