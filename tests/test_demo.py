@@ -1,0 +1,119 @@
+"""The demo and replay, end to end, as a user runs them: the real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smartspaces.config import ScenarioSettings
+from smartspaces.scenarios.valencia.scenario import ValenciaScenario
+
+CLI = [sys.executable, "-m", "smartspaces.cli"]
+SQUARE = "plaza-ayuntamiento"
+
+
+def run(args: list[str], data_home: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {**os.environ, "XDG_DATA_HOME": str(data_home), **env}
+    return subprocess.run(  # noqa: S603 - our own CLI, fixed arguments
+        CLI + args, capture_output=True, text=True, env=environment, timeout=300, check=False
+    )
+
+
+def alerts_of(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+@pytest.fixture(scope="module")
+def headless(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict[str, Any]], Path]:
+    home = tmp_path_factory.mktemp("demo")
+    record = home / "scenario.jsonl"
+    result = run(["demo", "--headless", "--speed", "max", "--json", "--record", str(record)], home)
+    assert result.returncode == 0, result.stderr
+    return alerts_of(result.stdout), record
+
+
+def test_red_alert_fires_when_the_scripted_density_first_crosses_red(
+    headless: tuple[list[dict[str, Any]], Path],
+) -> None:
+    alerts, _ = headless
+    scenario = ValenciaScenario(ScenarioSettings())
+    expected = scenario.first_crossing(SQUARE, 4.0)
+    assert expected is not None
+    red = [a for a in alerts if a["space_id"] == SQUARE and a["level"] == "red"]
+    assert red, "no red alert for the square"
+    fired = datetime.fromisoformat(red[0]["observed_at"])
+    assert abs(fired - expected) <= timedelta(seconds=scenario.step_s)
+    assert red[0]["severity"] == "Severe" and red[0]["msg_type"] == "Update"
+
+
+def test_every_alert_is_explained_back_to_counter_observations(
+    headless: tuple[list[dict[str, Any]], Path],
+) -> None:
+    alerts, _ = headless
+    square_alerts = [a for a in alerts if a["space_id"] == SQUARE]
+    assert [a["level"] for a in square_alerts][:3] == ["amber", "red", "critical"]
+    assert square_alerts[-1]["msg_type"] == "Cancel"
+    for alert in square_alerts:
+        kinds = [e["kind"] for e in alert["provenance"]]
+        assert kinds[:2] == ["risk_level", "detection"]
+        observations = [e for e in alert["provenance"] if e["kind"] == "observation"]
+        assert observations, alert["id"]
+        assert all(o["sensor_id"].startswith("counter-") for o in observations)
+        assert {o["quantity"] for o in observations} <= {"entries_count", "exits_count"}
+        detection = alert["provenance"][1]
+        assert set(detection["derived_from"]) == {o["id"] for o in observations}
+
+
+def test_replaying_the_recording_gives_the_same_alerts(
+    headless: tuple[list[dict[str, Any]], Path], tmp_path: Path
+) -> None:
+    alerts, record = headless
+    result = run(["replay", str(record), "--json"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert [a["id"] for a in alerts_of(result.stdout)] == [a["id"] for a in alerts]
+    assert "0 rejected" in result.stderr
+
+
+def test_replay_keeps_valid_lines_and_dead_letters_bad_ones(
+    headless: tuple[list[dict[str, Any]], Path], tmp_path: Path
+) -> None:
+    alerts, record = headless
+    lines = record.read_text().splitlines()
+    future = json.loads(lines[10]) | {"observed_at": "2099-01-01T00:00:00+00:00"}
+    hostile = [
+        "{not json",
+        json.dumps(json.loads(lines[5]) | {"value": -40}),
+        json.dumps(future),
+        json.dumps(json.loads(lines[7]) | {"space_id": "x'; DROP TABLE alerts;--"}),
+        "x" * 70_000,
+    ]
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text("\n".join(lines[:300] + hostile + lines[300:]) + "\n")
+    result = run(["replay", str(mixed), "--json"], tmp_path)
+    assert result.returncode == 1  # something was rejected: the exit code says so
+    assert f"{len(lines)} observations replayed, {len(hostile)} rejected" in result.stderr
+    assert [a["id"] for a in alerts_of(result.stdout)] == [a["id"] for a in alerts]
+
+
+def test_demo_falls_back_to_shipped_geometry_without_the_data_folder(tmp_path: Path) -> None:
+    result = run(
+        ["demo", "--headless", "--speed", "max", "--json"],
+        tmp_path,
+        SMARTSPACES_DATA=str(tmp_path / "absent"),
+    )
+    assert result.returncode == 0, result.stderr
+    levels = [a["level"] for a in alerts_of(result.stdout) if a["space_id"] == SQUARE]
+    assert levels[:3] == ["amber", "red", "critical"]
+
+
+def test_speed_must_be_a_number_or_max(tmp_path: Path) -> None:
+    result = run(["demo", "--headless", "--speed", "fast"], tmp_path)
+    assert result.returncode == 2
+    assert "or 'max'" in result.stderr
