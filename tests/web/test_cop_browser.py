@@ -54,11 +54,19 @@ def test_the_map_shows_spaces_and_a_live_alert(server: str, tmp_path: Path) -> N
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         page = browser.new_page(viewport={"width": 1400, "height": 850})
-        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(server) else None)
+        page.on(
+            "request", lambda r: outside.append(r.url) if not r.url.startswith(server) else None
+        )
         page.goto(server + "/")
         page.wait_for_selector("#connection.online", timeout=15_000)
         page.wait_for_selector("#spaces tbody tr[data-space-id='plaza']")
@@ -66,8 +74,13 @@ def test_the_map_shows_spaces_and_a_live_alert(server: str, tmp_path: Path) -> N
         assert "OpenStreetMap contributors" in page.inner_text(".leaflet-control-attribution")
 
         # 450 people on 100 m2: 4.5 persons/m2, red. The page must show it without a reload.
-        reading = {"sensor_id": "camera-1", "space_id": "plaza", "quantity": "occupancy_persons",
-                   "value": 450, "observed_at": datetime.now(UTC).isoformat()}
+        reading = {
+            "sensor_id": "camera-1",
+            "space_id": "plaza",
+            "quantity": "occupancy_persons",
+            "value": 450,
+            "observed_at": datetime.now(UTC).isoformat(),
+        }
         assert httpx.post(server + "/api/v1/observations", json=[reading]).status_code == 202
         page.wait_for_selector("#alerts li.level-red", timeout=15_000)
         alert_text = page.inner_text("#alerts li.level-red")
