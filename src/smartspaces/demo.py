@@ -53,7 +53,7 @@ class AlertPrinter:
                 chain = await asyncio.to_thread(self._services.store.provenance, event.id)
                 print(alert_json(event, chain), flush=True)
             else:
-                console.print(alert_line(event))
+                console.print(alert_line(event, LOCAL_TIME))
 
 
 def demo_settings(settings: Settings) -> Settings:

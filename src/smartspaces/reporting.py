@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, tzinfo
 from typing import Any
 
 from rich.text import Text
@@ -17,10 +18,10 @@ _STYLE = {
 }
 
 
-def alert_line(alert: Alert) -> Text:
-    """``14:02:10Z  RED  Alert  RED crowd density in ...`` coloured by level."""
+def alert_line(alert: Alert, zone: tzinfo = UTC) -> Text:
+    """``14:02:10  RED  Update  RED crowd density in ...`` coloured by level, in ``zone``'s time."""
     line = Text()
-    line.append(alert.observed_at.strftime("%H:%M:%SZ "), style="dim")
+    line.append(alert.observed_at.astimezone(zone).strftime("%H:%M:%S "), style="dim")
     line.append(f"{alert.level.value.upper():8}", style=_STYLE[alert.level])
     line.append(f" {alert.msg_type:6} {alert.headline}")
     if alert.description:

@@ -82,7 +82,8 @@ function addAlert(alert) {
   const item = document.createElement("li");
   item.className = `level-${alert.level}`;
   item.dataset.alertId = alert.id;
-  const when = new Date(alert.observed_at).toISOString().slice(11, 19) + "Z";
+  // the control room's own clock, not UTC
+  const when = new Date(alert.observed_at).toLocaleTimeString([], { hour12: false });
   item.innerHTML = `<span class="when">${esc(when)}</span> <span class="badge ${esc(alert.level)}">${esc(alert.level)}</span> ` +
     `<strong>${esc(alert.msg_type)}</strong> ${esc(alert.headline)}<br><small>${esc(alert.instruction)}</small>`;
   list.prepend(item);
