@@ -21,8 +21,8 @@ import structlog
 from smartspaces.bus.base import Bus, Delivery, Subscription
 from smartspaces.clock import Clock
 from smartspaces.config import Settings
-from smartspaces.detect.crowd.density import CrowdDensityDetector
-from smartspaces.events import AnyEvent, Detection, Observation, RiskLevel, SmartSpace
+from smartspaces.detect.crowd.density import DETECTOR_ID, CrowdDensityDetector
+from smartspaces.events import Alert, AnyEvent, Detection, Observation, RiskLevel, SmartSpace
 from smartspaces.respond.alerts.policy import AlertPolicy
 from smartspaces.respond.risk.space_risk import SpaceRiskAssessor
 from smartspaces.store import Store
@@ -81,9 +81,32 @@ class Runtime:
             await self.bus.publish_many(events)
 
     async def start(self) -> None:
+        """Resume the stages' state from the store, then run the workers."""
+        await asyncio.to_thread(self._restore)
         for worker in self._workers:
             worker.subscription = await self.bus.subscribe(worker.name, worker.subjects)
             worker.task = asyncio.create_task(self._run(worker), name=f"worker-{worker.name}")
+
+    def _restore(self) -> None:
+        # Stage state lives in memory; after a restart it is rebuilt from what was stored, so an
+        # alert left open is still updated or cancelled, and occupancy does not restart at zero.
+        detections = [
+            d
+            for d in self.store.latest_per_space("detection", "detection_type")
+            if isinstance(d, Detection)
+        ]
+        for detection in detections:
+            if detection.crowd is not None and detection.detector == DETECTOR_ID:
+                self.crowd.restore(
+                    detection.space_id, detection.crowd.occupancy_persons, detection.level
+                )
+        for space_id, status in self.store.status().items():
+            if status["occupancy_persons"] is not None:
+                self.crowd.restore(
+                    space_id, status["occupancy_persons"], self.crowd.level(space_id)
+                )
+        self.risk.restore(detections)
+        self.alerts.restore(a for a in self.store.latest_per_space("alert") if isinstance(a, Alert))
 
     async def stop(self) -> None:
         for worker in self._workers:

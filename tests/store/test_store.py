@@ -87,3 +87,33 @@ def test_audit_records_are_chained(store: Store) -> None:
     first = store.audit("operator-1", "acknowledge", "alert-1", {"note": "seen"}, T0)
     second = store.audit("operator-1", "resolve", "alert-1", {}, T0)
     assert first != second and len(second) == 64
+
+
+def test_latest_event_per_space_and_type(store: Store) -> None:
+    def detection(space: str, kind: str, minute: int, level: Level) -> Detection:
+        return Detection(
+            source="d",
+            space_id=space,
+            observed_at=T0 + timedelta(minutes=minute),
+            received_at=T0,
+            detector="d",
+            detection_type=kind,
+            level=level,
+        )
+
+    store.append_events(
+        [
+            detection("plaza", "crowd", 1, Level.AMBER),
+            detection("plaza", "crowd", 5, Level.RED),
+            detection("plaza", "video", 2, Level.AMBER),
+            detection("calle", "crowd", 3, Level.NORMAL),
+        ]
+    )
+    latest = store.latest_per_space("detection", "detection_type")
+    found = sorted((e.space_id, e.detection_type, e.level.value) for e in latest)  # type: ignore[union-attr]
+    assert found == [
+        ("calle", "crowd", "normal"),
+        ("plaza", "crowd", "red"),
+        ("plaza", "video", "amber"),
+    ]
+    assert {e.space_id for e in store.latest_per_space("detection")} == {"plaza", "calle"}

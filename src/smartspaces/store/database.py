@@ -15,7 +15,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, Table, create_engine, event, func, select
+from sqlalchemy import Engine, Table, and_, create_engine, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -207,6 +207,23 @@ class Store:
         with Session(self.engine) as session:
             return [event_from_json(p) for p in session.scalars(query.limit(limit))]
 
+    def latest_per_space(self, kind: str, key: str | None = None) -> list[AnyEvent]:
+        """The newest stored event of ``kind`` for each space (and each value of the column
+        ``key``, e.g. ``detection_type``): the state a restarted pipeline resumes from."""
+        row_type: Any = EVENT_TABLES[kind]
+        columns = [row_type.space_id] + ([getattr(row_type, key)] if key else [])
+        newest = (
+            select(*columns, func.max(row_type.observed_at).label("newest"))
+            .group_by(*columns)
+            .subquery()
+        )
+        matches = [row_type.space_id == newest.c.space_id, row_type.observed_at == newest.c.newest]
+        if key:
+            matches.append(getattr(row_type, key) == newest.c[key])
+        query = select(row_type.payload).join(newest, and_(*matches)).order_by(row_type.id)
+        with Session(self.engine) as session:
+            return [event_from_json(p) for p in session.scalars(query)]
+
     def event(self, event_id: str) -> AnyEvent | None:
         """One stored event by id, whatever its kind."""
         kind = _ID_PREFIX_KIND.get(event_id.split("-", 1)[0])
@@ -214,9 +231,7 @@ class Store:
             return None
         row_type = EVENT_TABLES[kind]
         with Session(self.engine) as session:
-            payload = session.scalar(
-                select(row_type.payload).where(row_type.id == event_id)
-            )
+            payload = session.scalar(select(row_type.payload).where(row_type.id == event_id))
         return event_from_json(payload) if payload else None
 
     def provenance(self, event_id: str, max_events: int = 10_000) -> list[AnyEvent]:

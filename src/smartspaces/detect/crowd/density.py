@@ -144,6 +144,13 @@ class CrowdDensityDetector:
         }
         return lows[level] * (1 - HYSTERESIS), highs[level]
 
+    def restore(self, space_id: str, occupancy_persons: float, level: Level) -> None:
+        """Start from a state saved by an earlier run (after a restart), not from empty."""
+        if space_id in self._spaces:
+            crowd = self._state[space_id] = _SpaceCrowd(occupancy_persons=occupancy_persons)
+            crowd.level = level
+            crowd.band_low, crowd.band_high = self._band(level)
+
     def state(self, space_id: str) -> CrowdState | None:
         """The latest crowd measure of a space, or None before its first observation."""
         crowd = self._state.get(space_id)

@@ -7,7 +7,7 @@ references) so the alert can be exported to CAP without translation. Pure:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -50,6 +50,16 @@ class AlertPolicy:
     def __init__(self, spaces: Mapping[str, SmartSpace]) -> None:
         self._names = {space_id: space.name for space_id, space in spaces.items()}
         self._open: dict[str, _Open] = {}
+
+    def restore(self, alerts: Iterable[Alert]) -> None:
+        """Reopen the alerts an earlier run left open (its latest message per space)."""
+        latest: dict[str, Alert] = {}
+        for alert in sorted(alerts, key=lambda a: a.observed_at):
+            latest[alert.space_id] = alert
+        for space_id, alert in latest.items():
+            if alert.msg_type != "Cancel":
+                first = alert.references[0] if alert.references else alert.id
+                self._open[space_id] = _Open(first_id=first, level=alert.level)
 
     def step(self, risk: RiskLevel, now: datetime) -> Alert | None:
         """The alert this risk change calls for, or None."""

@@ -7,6 +7,7 @@ derived from the detections behind it) stays.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from smartspaces.events import Detection, Level, RiskLevel
@@ -46,6 +47,14 @@ class SpaceRiskAssessor:
             score=_SCORE[level],
             reasons=reasons,
         )
+
+    def restore(self, detections: Iterable[Detection]) -> None:
+        """Start from the latest detection of each kind per space, saved by an earlier run."""
+        for detection in sorted(detections, key=lambda d: d.observed_at):
+            per_type = self._levels.setdefault(detection.space_id, {})
+            per_type[detection.detection_type] = (detection.level, detection.id)
+        for space_id, per_type in self._levels.items():
+            self._risk[space_id] = max(per_type.values(), key=lambda entry: entry[0].rank)[0]
 
     def level(self, space_id: str) -> Level:
         return self._risk.get(space_id, Level.NORMAL)
