@@ -12,6 +12,7 @@ def configure_logging(quiet: bool) -> None:
     """Key-value logs on stderr; ``quiet`` keeps only warnings and errors."""
     level = logging.WARNING if quiet else logging.INFO
     logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
