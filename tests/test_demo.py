@@ -117,3 +117,38 @@ def test_speed_must_be_a_number_or_max(tmp_path: Path) -> None:
     result = run(["demo", "--headless", "--speed", "fast"], tmp_path)
     assert result.returncode == 2
     assert "or 'max'" in result.stderr
+
+
+def test_serve_answers_on_the_configured_port_and_seeds_the_default_spaces(tmp_path: Path) -> None:
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    environment = {
+        **os.environ,
+        "XDG_DATA_HOME": str(tmp_path),
+        "SMARTSPACES__API__PORT": str(port),
+    }
+    server = subprocess.Popen(  # noqa: S603 - our own CLI
+        [*CLI, "serve"], env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz").json()
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "serve did not come up"
+                time.sleep(0.2)
+        assert health["spaces"] == 7
+        spaces = httpx.get(f"http://127.0.0.1:{port}/api/v1/spaces").json()
+        assert SQUARE in {s["id"] for s in spaces}
+    finally:
+        server.terminate()
+        server.wait(10)
+    assert (tmp_path / "smartspaces" / "smartspaces.sqlite3").exists()
