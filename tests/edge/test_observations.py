@@ -33,6 +33,26 @@ def check(*items: Any) -> Any:
     return validate_observations(list(items), "http", {"plaza"}, T0, LIMITS)
 
 
+@pytest.mark.parametrize(
+    ("quantity", "value", "unit", "si"),
+    [
+        ("speed_m_s", 36, "km/h", 10.0),
+        ("speed_m_s", 2, "m/s", 2.0),
+        ("temperature_k", 20, "degC", 293.15),
+        ("temperature_k", 68, "degF", 293.15),
+        ("density_p_m2", 0.3, "p/ft**2", 3.229),
+        ("battery_ratio", 80, "percent", 0.8),
+        ("noise_laeq_dba", 61.5, "dBA", 61.5),
+    ],
+)
+def test_values_in_other_units_are_converted_to_si(
+    quantity: str, value: float, unit: str, si: float
+) -> None:
+    (obs,) = check(item(quantity=quantity, value=value, unit=unit)).accepted
+    assert obs.quantity == quantity
+    assert obs.value == pytest.approx(si, rel=1e-3)
+
+
 def test_a_valid_item_becomes_an_observation_received_now() -> None:
     result = check(item())
     assert result.rejected == ()
@@ -50,7 +70,12 @@ def test_a_valid_item_becomes_an_observation_received_now() -> None:
         (item(value=2.5), "whole number"),
         (item(space_id="atlantis"), "unknown space 'atlantis'"),
         (item(quantity="density_p_ft2"), "unknown quantity 'density_p_ft2'"),
-        (item(unit="ft"), "unit: Extra inputs are not permitted"),
+        (item(unit="ft"), "unit: 'ft' is not a unit of count"),
+        (item(quantity="speed_m_s", value=5, unit="kg"), "not a unit of m/s"),
+        (item(quantity="speed_m_s", value=500, unit="km/h"), "138.889 m/s is outside 0..15"),
+        (item(quantity="noise_laeq_dba", value=60, unit="dB"), "cannot be converted to dBA"),
+        (item(quantity="speed_m_s", value=1, unit="__import__('os')"), "is not a unit"),
+        (item(colour="red"), "colour: Extra inputs are not permitted"),
         (item(observed_at="2026-03-15T12:00:00"), "timezone"),
         (item(observed_at=(T0 + timedelta(days=365)).isoformat()), "in the future"),
         (item(observed_at=(T0 - timedelta(days=30)).isoformat()), "too late"),

@@ -18,6 +18,8 @@ from pydantic import AwareDatetime, ConfigDict, Field, TypeAdapter, ValidationEr
 from typing_extensions import TypedDict
 
 from smartspaces.config import ApiSettings
+from smartspaces.edge.quantities import QUANTITIES
+from smartspaces.edge.units import WrongUnit, to_si
 from smartspaces.errors import RejectedInput
 from smartspaces.events import (
     SCHEMA_VERSION,
@@ -27,14 +29,6 @@ from smartspaces.events import (
     Quantity,
     SpaceId,
 )
-
-# quantity -> (lowest, highest, must be a whole number): ranges a real sensor can report.
-KNOWN_QUANTITIES: dict[str, tuple[float, float, bool]] = {
-    "entries_count": (0, 100_000, True),
-    "exits_count": (0, 100_000, True),
-    "occupancy_persons": (0, 1_000_000, True),
-}
-
 
 @with_config(ConfigDict(extra="forbid", allow_inf_nan=False))
 class ObservationIn(TypedDict):
@@ -50,6 +44,7 @@ class ObservationIn(TypedDict):
     observed_at: Annotated[AwareDatetime, Field(description="ISO 8601 with a UTC offset")]
     interval_s: NotRequired[Annotated[float | None, Field(gt=0, le=86_400)]]
     location: NotRequired[GeoPoint | None]
+    unit: NotRequired[Annotated[str, Field(max_length=64, description="If not the SI unit")]]
 
 
 _ITEM: TypeAdapter[ObservationIn] = TypeAdapter(ObservationIn)
@@ -176,15 +171,22 @@ def _one(
     space_id, quantity, value = wire["space_id"], wire["quantity"], wire["value"]
     if space_id not in spaces:
         raise _Reject(f"space_id: unknown space {space_id!r}")
-    bounds = KNOWN_QUANTITIES.get(quantity)
-    if bounds is None:
-        known = ", ".join(sorted(KNOWN_QUANTITIES))
+    spec = QUANTITIES.get(quantity)
+    if spec is None:
+        known = ", ".join(sorted(QUANTITIES))
         raise _Reject(f"quantity: unknown quantity {quantity!r} (known: {known})")
-    low, high, whole = bounds
-    if not low <= value <= high:
-        raise _Reject(f"value: {value} is outside {low}..{high} for {quantity}")
-    if whole and value != int(value):
-        raise _Reject(f"value: {quantity} counts people and must be a whole number")
+    unit = wire.get("unit")
+    if unit is not None:
+        try:
+            value = to_si(value, unit, spec.unit)
+        except WrongUnit as error:
+            raise _Reject(error.reason) from error
+    if not spec.low <= value <= spec.high:
+        raise _Reject(
+            f"value: {value:g} {spec.unit} is outside {spec.low:g}..{spec.high:g} for {quantity}"
+        )
+    if spec.whole and value != int(value):
+        raise _Reject(f"value: {quantity} counts and must be a whole number")
     observed_at = wire["observed_at"]
     if observed_at > window.newest:
         raise _Reject(
