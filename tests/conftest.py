@@ -11,7 +11,8 @@ import pytest
 
 from smartspaces.clock import SimulatedClock
 from smartspaces.config import Settings
-from smartspaces.events import GeoPoint, GeoPolygon, Observation, SmartSpace
+from smartspaces.edge.devices import hash_token, new_token
+from smartspaces.events import Device, GeoPoint, GeoPolygon, Observation, SmartSpace
 from smartspaces.store import Store
 
 T0 = datetime(2026, 3, 15, 11, 30, tzinfo=UTC)
@@ -38,6 +39,27 @@ def square(space_id: str = "plaza", area_m2: float = 1000.0, **extra: object) ->
         centroid=GeoPoint(coordinates=(-0.3763, 39.4699)),
         **extra,  # type: ignore[arg-type]
     )
+
+
+def register(
+    store: Store,
+    device_id: str,
+    space_id: str = "plaza",
+    kind: str = "people_counter",
+    gateway_id: str | None = None,
+) -> str:
+    """Register a device in the store and return its token (shown once, stored hashed)."""
+    token = new_token()
+    store.devices.put(
+        Device(
+            id=device_id,
+            kind=kind,
+            space_id=space_id,
+            gateway_id=gateway_id,  # type: ignore[arg-type]
+            token_sha256=hash_token(token),
+        )
+    )
+    return token
 
 
 def counts(

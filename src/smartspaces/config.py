@@ -99,10 +99,34 @@ class ScenarioSettings(_Section):
     )
 
     def shared_data_dir(self) -> Path:
-        env = os.environ.get("SMARTSPACES_DATA")
-        if env:
-            return Path(env)
-        return self.data_dir or Path("..") / "shared" / "data"
+        return shared_data_dir(self.data_dir)
+
+
+def shared_data_dir(configured: Path | None = None) -> Path:
+    """The folder of real public data: SMARTSPACES_DATA, else the configured one, else
+    ../shared/data beside the project."""
+    env = os.environ.get("SMARTSPACES_DATA")
+    if env:
+        return Path(env)
+    return configured or Path("..") / "shared" / "data"
+
+
+class EdgeSettings(_Section):
+    """Ingestion: who may send, how big, against which schemas."""
+
+    require_device_token: bool = Field(
+        default=True, description="Refuse observations without a registered device's token"
+    )
+    max_message_bytes: int = Field(
+        default=262_144, gt=0, description="Largest single message (NGSI-LD entity, MQTT payload)"
+    )
+    smart_data_models_dir: Path | None = Field(
+        default=None,
+        description="Official Smart Data Models schemas; default <shared data>/smart-data-models",
+    )
+
+    def schema_dir(self) -> Path:
+        return self.smart_data_models_dir or shared_data_dir() / "smart-data-models"
 
 
 class Settings(BaseSettings):
@@ -116,6 +140,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     bus: BusSettings = Field(default_factory=BusSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    edge: EdgeSettings = Field(default_factory=EdgeSettings)
     crowd: CrowdSettings = Field(default_factory=CrowdSettings)
     scenario: ScenarioSettings = Field(default_factory=ScenarioSettings)
 

@@ -92,6 +92,30 @@ class SmartSpace(BaseModel):
     attribution: str = ""
 
 
+DeviceKind = Literal[
+    "people_counter", "camera", "noise_sensor", "environment_sensor", "gateway", "other"
+]
+
+
+class Device(BaseModel):
+    """A registered device: what it is, where, what it measures; its token only as a hash.
+
+    A gateway may report for the devices whose ``gateway_id`` names it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: Identifier
+    kind: DeviceKind
+    space_id: SpaceId = Field(description="The smart space the device serves")
+    quantities: tuple[Quantity, ...] = Field(default=(), description="What it measures (SI)")
+    expected_interval_s: float | None = Field(default=None, gt=0, le=7 * 86_400)
+    location: GeoPoint | None = None
+    gateway_id: Identifier | None = Field(default=None, description="Gateway that relays it")
+    status: Literal["active", "disabled"] = "active"
+    token_sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$", repr=False)
+    name: str = Field(default="", max_length=200)
+
+
 class _Event(BaseModel):
     """Fields every event carries; subclasses say what identifies them in ``_identity``."""
 

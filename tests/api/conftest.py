@@ -12,16 +12,29 @@ from fastapi.testclient import TestClient
 from smartspaces.api import create_app
 from smartspaces.config import Settings
 from smartspaces.store import Store
-from tests.conftest import square
+from tests.conftest import register, square
+
+SENSORS = ("counter-1", "counter-2", "counter-9", "camera-1", "c")
+
+
+def seed(settings: Settings) -> str:
+    """Two spaces, a gateway for the plaza and its sensors; returns the gateway's token."""
+    store = Store(settings.store.database_url())
+    store.migrate()
+    store.put_spaces([square("plaza", area_m2=100.0), square("calle", area_m2=50.0)])
+    token = register(store, "gateway-1", kind="gateway")
+    for sensor in SENSORS:
+        register(store, sensor, gateway_id="gateway-1")
+    store.close()
+    return token
 
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
-    seed = Store(settings.store.database_url())
-    seed.migrate()
-    seed.put_spaces([square("plaza", area_m2=100.0), square("calle", area_m2=50.0)])
-    seed.close()
-    with TestClient(create_app(settings)) as test_client:
+    """A client sending the plaza gateway's token with every request."""
+    token = seed(settings)
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(settings), headers=headers) as test_client:
         yield test_client
 
 

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from smartspaces.store import Store
+from tests.conftest import register
 
 URL = "/api/v1/observations"
 
@@ -138,3 +139,67 @@ def test_too_many_items_is_413(client: TestClient) -> None:
     response = client.post(URL, json=batch)
     assert response.status_code == 413
     assert "limit of 10000" in response.json()["detail"]
+
+
+def test_a_missing_or_unknown_token_is_401_and_kept_as_a_dead_letter(client: TestClient) -> None:
+    for headers in (
+        {"Authorization": ""},
+        {"Authorization": "Bearer not-a-token"},
+        {"Authorization": "Basic dXNlcjpwdw=="},
+    ):
+        response = client.post(URL, json=[reading()], headers=headers)
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    assert "device token" in response.json()["detail"]
+    assert len(stored(client).dead_letters()) == 3
+    assert stored(client).count("observation") == 0
+
+
+def test_a_disabled_device_is_refused(client: TestClient) -> None:
+    store = stored(client)
+    token = register(store, "counter-7", kind="people_counter")
+    device = store.devices.get("counter-7")
+    assert device is not None
+    store.devices.put(device.model_copy(update={"status": "disabled"}))
+    response = client.post(
+        URL, json=[reading(sensor_id="counter-7")], headers={"Authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 401
+
+
+def test_a_device_reports_only_for_itself_and_its_space(client: TestClient) -> None:
+    store = stored(client)
+    token = register(store, "counter-5")
+    register(store, "counter-6", space_id="calle")
+    batch = [
+        reading(sensor_id="counter-5"),
+        reading(sensor_id="counter-6", space_id="calle"),  # another device
+        reading(sensor_id="counter-5", space_id="calle"),  # another space
+        reading(sensor_id="ghost"),
+    ]
+    response = client.post(URL, json=batch, headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["accepted"] == 1
+    reasons = {r["index"]: r["reason"] for r in body["rejected"]}
+    assert "may not report for 'counter-6'" in reasons[1]
+    assert "serves 'plaza', not 'calle'" in reasons[2]
+    assert "unknown device 'ghost'" in reasons[3]
+
+
+def test_json_lines_keep_the_good_lines(client: TestClient, eventually: Callable[..., Any]) -> None:
+    lines = [
+        json.dumps(reading(value=3)),
+        "{broken",
+        "",
+        json.dumps(reading(sensor_id="c", value=4)),
+    ]
+    response = client.post(
+        URL, content="\n".join(lines).encode(), headers={"content-type": "application/x-ndjson"}
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["accepted"] == 2
+    (rejected,) = body["rejected"]
+    assert rejected["index"] == 1 and "line 2 is not JSON" in rejected["reason"]
+    assert eventually(lambda: stored(client).count("observation") == 2)

@@ -15,19 +15,19 @@ import uvicorn
 
 from smartspaces.api import create_app
 from smartspaces.config import Settings
-from smartspaces.store import Store
-from tests.conftest import square
+from tests.api.conftest import seed
 
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def server(settings: Settings) -> Iterator[str]:
-    seed = Store(settings.store.database_url())
-    seed.migrate()
-    seed.put_spaces([square("plaza", area_m2=100.0), square("calle", area_m2=50.0)])
-    seed.close()
+def token(settings: Settings) -> str:
+    return seed(settings)
+
+
+@pytest.fixture
+def server(settings: Settings, token: str) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -45,7 +45,7 @@ def server(settings: Settings) -> Iterator[str]:
     thread.join(10)
 
 
-def test_the_map_shows_spaces_and_a_live_alert(server: str, tmp_path: Path) -> None:
+def test_the_map_shows_spaces_and_a_live_alert(server: str, token: str, tmp_path: Path) -> None:
     if not CHROMIUM.exists():
         pytest.fail("Debian's chromium is missing: run `make services`")
     from playwright.sync_api import sync_playwright
@@ -81,7 +81,12 @@ def test_the_map_shows_spaces_and_a_live_alert(server: str, tmp_path: Path) -> N
             "value": 450,
             "observed_at": datetime.now(UTC).isoformat(),
         }
-        assert httpx.post(server + "/api/v1/observations", json=[reading]).status_code == 202
+        response = httpx.post(
+            server + "/api/v1/observations",
+            json=[reading],
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert response.status_code == 202, response.text
         page.wait_for_selector("#alerts li.level-red", timeout=15_000)
         alert_text = page.inner_text("#alerts li.level-red")
         assert "RED crowd density in Test square plaza" in alert_text

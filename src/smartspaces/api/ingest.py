@@ -8,8 +8,15 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from smartspaces.bootstrap import Services
-from smartspaces.edge.observations import BatchResult, validate_json_batch
+from smartspaces.edge.devices import authorise
+from smartspaces.edge.observations import (
+    BatchResult,
+    Rejection,
+    validate_json_batch,
+    validate_json_lines,
+)
 from smartspaces.errors import RejectedInput
+from smartspaces.events import Device
 
 ADAPTER = "http"
 
@@ -38,13 +45,25 @@ async def read_limited(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def ingest(services: Services, body: bytes) -> IngestOutcome:
-    """Validate a JSON body, publish the valid items and dead-letter the others.
+JSON_LINES_TYPES = frozenset(
+    {"application/x-ndjson", "application/jsonl", "application/json-lines", "application/jsonlines"}
+)
+
+
+async def ingest(
+    services: Services, body: bytes, content_type: str, sender: Device | None
+) -> IngestOutcome:
+    """Validate a JSON array (or JSON lines) body, check the sender may report each item,
+    publish the valid items and dead-letter the others.
 
     Raises RejectedInput when the body as a whole is unusable."""
     now = services.clock.now()
     spaces = {space.id for space in services.spaces}
-    result = validate_json_batch(body, ADAPTER, spaces, now, services.settings.api)
+    lines = content_type.split(";")[0].strip().lower() in JSON_LINES_TYPES
+    validate = validate_json_lines if lines else validate_json_batch
+    result = validate(body, ADAPTER, spaces, now, services.settings.api)
+    if sender is not None:
+        result = await _authorised(services, sender, result)
     await services.runtime.publish(result.accepted)
     for rejection in result.rejected:
         reason = f"item {rejection.index}: {rejection.reason}"
@@ -52,6 +71,20 @@ async def ingest(services: Services, body: bytes) -> IngestOutcome:
             services.store.add_dead_letter, ADAPTER, reason, rejection.item, now
         )
     return IngestOutcome(result, len(result.accepted) + len(result.rejected))
+
+
+async def _authorised(services: Services, sender: Device, result: BatchResult) -> BatchResult:
+    sensors = {o.sensor_id for o in result.accepted}
+    registry = await asyncio.to_thread(services.store.devices.many, sensors)
+    allowed, refused = authorise(sender, result.accepted, registry)
+    if not refused:
+        return result
+    where = {id(o): p for o, p in zip(result.accepted, result.positions, strict=True)}
+    rejected = list(result.rejected) + [
+        Rejection(where[id(o)], reason, o.model_dump_json()) for o, reason in refused
+    ]
+    rejected.sort(key=lambda r: r.index)
+    return BatchResult(tuple(allowed), tuple(rejected), tuple(where[id(o)] for o in allowed))
 
 
 async def dead_letter_body(services: Services, reason: str, body: bytes) -> None:

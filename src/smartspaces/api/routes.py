@@ -9,6 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
 from smartspaces.api.deps import ServicesDep
+from smartspaces.api.device_auth import sending_device
 from smartspaces.api.ingest import BodyTooLarge, dead_letter_body, ingest, read_limited
 from smartspaces.api.views import IngestAnswer, Problem, Rejected, SpaceView
 from smartspaces.errors import RejectedInput
@@ -16,6 +17,7 @@ from smartspaces.errors import RejectedInput
 router = APIRouter(prefix="/api/v1")
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem},
+    401: {"model": Problem},
     413: {"model": Problem},
     422: {"model": IngestAnswer},
 }
@@ -23,16 +25,19 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
 
 @router.post("/observations", status_code=202, response_model=IngestAnswer, responses=_PROBLEMS)
 async def post_observations(request: Request, services: ServicesDep) -> JSONResponse:
-    """Ingest a JSON array of observations (or one object). Valid items are kept even when others
-    are rejected: the answer is then 422 and lists each rejected item with its reason."""
+    """Ingest a JSON array of observations (or one object), or JSON lines
+    (``application/x-ndjson``), sent with a device token (``Authorization: Bearer``). Valid
+    items are kept even when others are rejected: the answer is then 422 and lists each rejected
+    item with its reason."""
     limits = services.settings.api
+    sender = await sending_device(request, services, "http")
     try:
         body = await read_limited(request, limits.max_body_bytes)
     except BodyTooLarge as error:
         await dead_letter_body(services, error.reason, b"")
         return JSONResponse({"detail": error.reason}, status_code=413)
     try:
-        outcome = await ingest(services, body)
+        outcome = await ingest(services, body, request.headers.get("content-type", ""), sender)
     except RejectedInput as error:
         await dead_letter_body(services, error.reason, body)
         status = 413 if error.reason.startswith("batch of") else 400

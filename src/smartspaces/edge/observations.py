@@ -30,6 +30,7 @@ from smartspaces.events import (
     SpaceId,
 )
 
+
 @with_config(ConfigDict(extra="forbid", allow_inf_nan=False))
 class ObservationIn(TypedDict):
     """An observation as a sensor or gateway sends it (the id and received time are ours).
@@ -64,6 +65,7 @@ class Rejection:
 class BatchResult:
     accepted: tuple[Observation, ...]
     rejected: tuple[Rejection, ...]
+    positions: tuple[int, ...] = ()  # where each accepted item was in the batch
 
 
 def parse_batch(body: bytes, max_items: int) -> list[Any]:
@@ -143,14 +145,54 @@ def _validate(
         limits,
     )
     accepted: list[Observation] = []
+    positions: list[int] = []
     rejected: list[Rejection] = []
     for index, item in enumerate(wires):
         try:
             wire = item if validated else _parse(item)
             accepted.append(_one(wire, source, spaces, now, window))
+            positions.append(index)
         except _Reject as reject:
             rejected.append(Rejection(index, reject.reason, _text(originals[index])))
-    return BatchResult(tuple(accepted), tuple(rejected))
+    return BatchResult(tuple(accepted), tuple(rejected), tuple(positions))
+
+
+def validate_json_lines(
+    body: bytes,
+    source: str,
+    spaces: Collection[str],
+    now: datetime,
+    limits: ApiSettings,
+) -> BatchResult:
+    """Validate JSON lines (one observation per line); a malformed line is a rejected item, not
+    a rejected body. Blank lines are skipped but keep the numbering (index = line number - 1)."""
+    items: list[Any] = []
+    bad: dict[int, str] = {}
+    lines = body.split(b"\n")
+    if len(lines) > limits.max_batch_items + 1:
+        raise RejectedInput(
+            f"batch of {len(lines)} lines is over the limit of {limits.max_batch_items}"
+        )
+    numbered = [(n, line) for n, line in enumerate(lines) if line.strip()]
+    _check_size(len(numbered), limits.max_batch_items)
+    for n, line in numbered:
+        try:
+            items.append(json.loads(line.decode("utf-8")))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            items.append(None)
+            bad[len(items) - 1] = f"line {n + 1} is not JSON: {error}"
+    result = validate_observations(items, source, spaces, now, limits)
+    line_of = [n for n, _ in numbered]
+    rejected = tuple(
+        Rejection(
+            line_of[r.index],
+            bad.get(r.index, r.reason),
+            lines[line_of[r.index]][:65_536].decode("utf-8", "replace"),
+        )
+        for r in result.rejected
+    )
+    positions = tuple(line_of[p] for p in result.positions)
+    return BatchResult(result.accepted, rejected, positions)
 
 
 @dataclass(frozen=True)

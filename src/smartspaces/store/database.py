@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from smartspaces.events import AnyEvent, SmartSpace, event_from_json
+from smartspaces.store.devices import DeviceRepository
 from smartspaces.store.errors import StoreError
 from smartspaces.store.rows import row_values
 from smartspaces.store.tables import (
@@ -64,6 +65,7 @@ class Store:
         self.engine: Engine = create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.devices = DeviceRepository(self.engine)
         self._insert = (
             postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         )
@@ -261,10 +263,24 @@ class Store:
         with Session(self.engine) as session:
             return int(session.scalar(select(func.count()).select_from(row_type)) or 0)
 
-    def dead_letters(self, limit: int = 100) -> list[DeadLetterRow]:
+    def dead_letters(
+        self, limit: int = 100, adapter: str | None = None, pending_only: bool = False
+    ) -> list[DeadLetterRow]:
+        """The newest dead letters first, optionally of one adapter or not yet replayed."""
+        query = select(DeadLetterRow).order_by(DeadLetterRow.id.desc()).limit(limit)
+        if adapter:
+            query = query.where(DeadLetterRow.adapter == adapter)
+        if pending_only:
+            query = query.where(DeadLetterRow.replayed_at.is_(None))
         with Session(self.engine) as session:
-            query = select(DeadLetterRow).order_by(DeadLetterRow.id.desc()).limit(limit)
             return list(session.scalars(query))
+
+    def mark_replayed(self, letter_id: int, at: datetime) -> None:
+        """Record that a dead letter was replayed successfully (it is kept, for the record)."""
+        with Session(self.engine) as session, session.begin():
+            row = session.get(DeadLetterRow, letter_id)
+            if row is not None:
+                row.replayed_at = at
 
 
 def _aware(value: datetime) -> datetime:

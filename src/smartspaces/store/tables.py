@@ -119,6 +119,30 @@ class DeadLetterRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     payload: Mapped[str] = mapped_column(Text, doc="The rejected input, cut to a bounded size")
     payload_bytes: Mapped[int] = mapped_column(Integer, doc="Size of the input before cutting")
+    replayed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class DeviceRow(Base):
+    """A registered device; the token is kept only as its SHA-256 hash."""
+
+    __tablename__ = "devices"
+
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    space_id: Mapped[str] = mapped_column(String(128), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    token_sha256: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    payload: Mapped[str] = mapped_column(Text, doc="The Device as JSON")
+
+
+class NgsiEntityRow(Base):
+    """The last state of each NGSI-LD entity received (for create/upsert/patch semantics)."""
+
+    __tablename__ = "ngsi_entities"
+
+    id: Mapped[str] = mapped_column(String(256), primary_key=True)
+    type: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    payload: Mapped[str] = mapped_column(Text, doc="Key-values form, as JSON")
 
 
 class AuditRow(Base):
