@@ -10,6 +10,7 @@ from smartspaces.bus.base import Bus
 from smartspaces.bus.memory import MemoryBus
 from smartspaces.clock import Clock
 from smartspaces.config import Settings
+from smartspaces.edge.ngsild.schemas import ModelSchemas
 from smartspaces.events import SmartSpace
 from smartspaces.runtime import Runtime
 from smartspaces.store import Store
@@ -25,6 +26,7 @@ class Services:
     bus: Bus
     spaces: tuple[SmartSpace, ...]
     runtime: Runtime
+    schemas: ModelSchemas
 
     async def close(self) -> None:
         await self.runtime.stop()
@@ -67,4 +69,5 @@ def build_services(
     bus = MemoryBus(settings.bus, settings.journal_path())
     runtime = Runtime(settings, bus, store, known, clock)
     tune_garbage_collector()
-    return Services(settings, clock, store, bus, known, runtime)
+    schemas = ModelSchemas(settings.edge.schema_dir())
+    return Services(settings, clock, store, bus, known, runtime, schemas)

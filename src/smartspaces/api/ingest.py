@@ -87,9 +87,11 @@ async def _authorised(services: Services, sender: Device, result: BatchResult) -
     return BatchResult(tuple(allowed), tuple(rejected), tuple(where[id(o)] for o in allowed))
 
 
-async def dead_letter_body(services: Services, reason: str, body: bytes) -> None:
+async def dead_letter_body(
+    services: Services, reason: str, body: bytes, adapter: str = ADAPTER
+) -> None:
     """Keep a whole rejected body (cut to the store's bound) with its reason."""
     text = body[:65_536].decode("utf-8", "replace")
     await asyncio.to_thread(
-        services.store.add_dead_letter, ADAPTER, reason, text, services.clock.now()
+        services.store.add_dead_letter, adapter, reason, text, services.clock.now()
     )
