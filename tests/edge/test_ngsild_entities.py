@@ -57,9 +57,8 @@ entity_like = st.fixed_dictionaries(
         "id": st.sampled_from([KEY_VALUES["id"], "urn:ngsi-ld:Device:x", "x", ""]),
         "type": st.sampled_from(["CrowdFlowObserved", "NoiseLevelObserved", "Device", "Other"]),
     },
-    optional={
-        k: json_values
-        for k in (
+    optional=dict.fromkeys(
+        (
             "dateObserved",
             "dateObservedTo",
             "dateObservedFrom",
@@ -69,8 +68,9 @@ entity_like = st.fixed_dictionaries(
             "batteryLevel",
             "refDevice",
             "averageCrowdSpeed",
-        )
-    },
+        ),
+        json_values,
+    ),
 )
 
 

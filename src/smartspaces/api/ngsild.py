@@ -11,8 +11,8 @@ from fastapi.responses import JSONResponse
 from smartspaces.api.deps import ServicesDep
 from smartspaces.api.device_auth import sending_device
 from smartspaces.api.ingest import BodyTooLarge, dead_letter_body, read_limited
-from smartspaces.bootstrap import Services
 from smartspaces.api.ngsild_ingest import ADAPTER, ERRORS, EntityError, take_entity
+from smartspaces.bootstrap import Services
 
 router = APIRouter(prefix="/ngsi-ld/v1", tags=["NGSI-LD"])
 MAX_BATCH = 1000
