@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from smartspaces.bootstrap import Services, build_services
 from smartspaces.clock import SimulatedClock
 from smartspaces.config import Settings
+from smartspaces.edge.observations import wire_item
 from smartspaces.events import Alert, AnyEvent, Observation
 from smartspaces.reporting import alert_json, alert_line
 from smartspaces.scenarios.valencia.scenario import ValenciaScenario
@@ -154,14 +155,5 @@ def _recorder(path: Path | None) -> Iterator[IO[str] | None]:
 
 
 def _write(handle: IO[str], observations: Sequence[Observation]) -> None:
-    for o in observations:
-        wire = {
-            "sensor_id": o.sensor_id,
-            "space_id": o.space_id,
-            "quantity": o.quantity,
-            "value": o.value,
-            "observed_at": o.observed_at.isoformat(),
-            "interval_s": o.interval_s,
-            "location": o.location.model_dump(mode="json") if o.location else None,
-        }
-        handle.write(json.dumps(wire) + "\n")
+    for observation in observations:
+        handle.write(json.dumps(wire_item(observation)) + "\n")

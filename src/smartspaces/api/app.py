@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from smartspaces.api import ngsild, routes, websocket
+from smartspaces.api import dead_letters, ngsild, routes, websocket
 from smartspaces.api.stream import StreamHub
 from smartspaces.bootstrap import Services, build_services
 from smartspaces.clock import SystemClock
@@ -61,6 +61,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(routes.health_router)
     app.include_router(websocket.router)
     app.include_router(ngsild.router)
+    app.include_router(dead_letters.router)
     app.mount("/static/vendor/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR))
     app.mount("/static", StaticFiles(directory=WEB_DIR))
 

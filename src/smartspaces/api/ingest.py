@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -14,6 +15,7 @@ from smartspaces.edge.observations import (
     Rejection,
     validate_json_batch,
     validate_json_lines,
+    wire_item,
 )
 from smartspaces.errors import RejectedInput
 from smartspaces.events import Device
@@ -81,7 +83,7 @@ async def _authorised(services: Services, sender: Device, result: BatchResult) -
         return result
     where = {id(o): p for o, p in zip(result.accepted, result.positions, strict=True)}
     rejected = list(result.rejected) + [
-        Rejection(where[id(o)], reason, o.model_dump_json()) for o, reason in refused
+        Rejection(where[id(o)], reason, json.dumps(wire_item(o))) for o, reason in refused
     ]
     rejected.sort(key=lambda r: r.index)
     return BatchResult(tuple(allowed), tuple(rejected), tuple(where[id(o)] for o in allowed))

@@ -287,6 +287,23 @@ def _text(item: Any) -> str:
         return repr(item)[:65_536]
 
 
+def wire_item(observation: Observation) -> dict[str, Any]:
+    """The observation as a sender would send it (values in SI): for recordings and for dead
+    letters of items refused after validation, so that they can be replayed."""
+    item: dict[str, Any] = {
+        "sensor_id": observation.sensor_id,
+        "space_id": observation.space_id,
+        "quantity": observation.quantity,
+        "value": observation.value,
+        "observed_at": observation.observed_at.isoformat(),
+    }
+    if observation.interval_s is not None:
+        item["interval_s"] = observation.interval_s
+    if observation.location is not None:
+        item["location"] = observation.location.model_dump(mode="json")
+    return item
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
