@@ -23,6 +23,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+import crowd  # bench/crowd.py (this folder is on sys.path when run as a script)
+import cyber  # bench/cyber.py
 from smartspaces.bootstrap import build_services, tune_garbage_collector
 from smartspaces.clock import SimulatedClock
 from smartspaces.config import Settings
@@ -33,6 +35,7 @@ from smartspaces.respond.alerts.policy import AlertPolicy
 from smartspaces.respond.risk.space_risk import SpaceRiskAssessor
 
 RESULTS = Path(__file__).with_name("results.json")
+STAGE_BENCHES = (crowd, cyber)
 T0 = datetime(2026, 3, 15, 11, 0, tzinfo=UTC)
 SPACES = 50
 COUNTERS = 8
@@ -213,13 +216,18 @@ def main() -> int:
                 "samples": len(latencies),
             }
         )
+        # the other stages' benchmarks (bench/<stage>.py, each also runnable alone)
+        for module in STAGE_BENCHES:
+            status.update(f"{module.__name__} benchmarks")
+            results.extend(module.run(quick))
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     table = Table(
         "figure", "value", "unit", "target", "compared with", title="smartspaces benchmarks"
     )
     for r in results:
         peer = f"{r['peer_value']:,}: {r['peer']}" if "peer" in r else ""
-        table.add_row(r["name"], f"{r['value']:,}", r["unit"], r.get("target", ""), peer)
+        value = f"{r['value']:,}" if isinstance(r["value"], int | float) else str(r["value"])
+        table.add_row(r["name"], value, r["unit"], str(r.get("target", "")), peer)
     console.print(table)
     print(json.dumps(results, indent=2))
     return 0

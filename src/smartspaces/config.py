@@ -129,6 +129,114 @@ class EdgeSettings(_Section):
         return self.smart_data_models_dir or shared_data_dir() / "smart-data-models"
 
 
+class ForecastSettings(BaseModel):
+    """Density forecasting and the early warning it raises (one section of the settings)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    red_p_m2: float = Field(default=4.0, gt=0, description="Density the warning is about")
+    window_s: float = Field(default=300.0, gt=0, description="Recent readings the trend uses")
+    min_span_s: float = Field(default=60.0, ge=0, description="Least history before forecasting")
+    min_readings: int = Field(default=5, ge=3, description="Least readings before forecasting")
+    horizon_s: float = Field(default=600.0, gt=0, description="Warn if red is expected sooner")
+    min_rising_share: float = Field(
+        default=0.8, gt=0.5, le=1, description="Share of pairwise slopes that must be rising"
+    )
+
+
+class IntegritySettings(BaseModel):
+    """Per-quantity physics and the patterns that betray a faulty or spoofed sensor."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    limits: dict[str, tuple[float, float]] = Field(
+        default={
+            "noise_laeq_dba": (20.0, 140.0),
+            "entries_count": (0.0, 100_000.0),
+            "exits_count": (0.0, 100_000.0),
+            "occupancy_persons": (0.0, 1_000_000.0),
+        },
+        description="Physically possible (low, high) per quantity; others are not judged",
+    )
+    max_step: dict[str, float] = Field(
+        default={"noise_laeq_dba": 30.0},
+        description="Largest believable change between consecutive readings, per quantity",
+    )
+    stuck_repeats: int = Field(default=6, ge=2, description="Identical readings in a row")
+    replay_length: int = Field(default=7, ge=3, description="Readings in a replayed sequence")
+    flap_reversals: int = Field(default=4, ge=2, description="Direction changes in a row")
+    flap_min_step_fraction: float = Field(
+        default=0.1, gt=0, le=1, description="A flap moves at least this share of the limits"
+    )
+    silence_factor: float = Field(
+        default=3.0, gt=1, description="Silent after this many usual intervals without a reading"
+    )
+    max_series: int = Field(default=100_000, ge=1, description="Series tracked at most")
+
+
+class CyberSettings(BaseModel):
+    """Thresholds and windows of the network and telemetry-integrity detectors."""
+
+    # A misspelt setting is an error, not a silently ignored line.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    window_s: float = Field(default=60.0, gt=0, le=86_400, description="Scan/flood window")
+    horizontal_min_targets: int = Field(
+        default=6, ge=2, description="Unanswered hosts on one port that make a horizontal scan"
+    )
+    vertical_min_ports: int = Field(
+        default=10, ge=2, description="Unanswered ports on one host that make a vertical scan"
+    )
+    icmp_sweep_min_targets: int = Field(
+        default=10, ge=2, description="Hosts pinged by one source that make an ICMP sweep"
+    )
+    bruteforce_window_s: float = Field(
+        default=300.0, gt=0, le=86_400, description="Password-guessing window"
+    )
+    bruteforce_min_attempts: int = Field(
+        default=10, ge=2, description="Short logins to one service that make password guessing"
+    )
+    bruteforce_max_duration_s: float = Field(
+        default=30.0, gt=0, description="A login attempt lasts at most this long"
+    )
+    bruteforce_max_bytes: int = Field(
+        default=20_000, gt=0, description="A login attempt carries at most this many bytes"
+    )
+    flood_min_packets: int = Field(
+        default=50_000, ge=1, description="Packets to one host in a window that make a flood"
+    )
+    flood_min_flows: int = Field(
+        default=5_000, ge=1, description="Connections to one host in a window that make a flood"
+    )
+    beacon_min_events: int = Field(
+        default=8, ge=4, description="Connections needed before judging periodicity"
+    )
+    beacon_max_jitter: float = Field(
+        default=0.1, gt=0, le=1, description="Largest interval spread (MAD/median) of a beacon"
+    )
+    beacon_min_interval_s: float = Field(
+        default=5.0, gt=0, description="Shorter intervals are bursts, not beacons"
+    )
+    red_factor: float = Field(
+        default=5.0, gt=1, description="A detection turns red at this multiple of its threshold"
+    )
+    max_tracked_keys: int = Field(
+        default=200_000, ge=100, description="State kept per detector (oldest evicted first)"
+    )
+    max_line_bytes: int = Field(
+        default=65_536, ge=1024, description="Longest conn.log/CSV line accepted"
+    )
+    max_packet_bytes: int = Field(
+        default=262_144, ge=1500, description="Largest captured packet accepted in a pcap"
+    )
+    max_active_flows: int = Field(
+        default=100_000, ge=100, description="Open flows kept while reading a pcap"
+    )
+    flow_idle_timeout_s: float = Field(
+        default=60.0, gt=0, description="A pcap flow with no packet for this long is closed"
+    )
+
+
 class Settings(BaseSettings):
     """Every setting of the platform, one section per component."""
 
@@ -141,6 +249,9 @@ class Settings(BaseSettings):
     bus: BusSettings = Field(default_factory=BusSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     edge: EdgeSettings = Field(default_factory=EdgeSettings)
+    forecast: ForecastSettings = Field(default_factory=ForecastSettings)
+    cyber: CyberSettings = Field(default_factory=CyberSettings)
+    integrity: IntegritySettings = Field(default_factory=IntegritySettings)
     crowd: CrowdSettings = Field(default_factory=CrowdSettings)
     scenario: ScenarioSettings = Field(default_factory=ScenarioSettings)
 

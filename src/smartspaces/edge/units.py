@@ -14,7 +14,7 @@ import pint
 
 from smartspaces.errors import RejectedInput
 
-_REGISTRY = pint.UnitRegistry()
+_REGISTRY: pint.UnitRegistry[float] = pint.UnitRegistry()
 # Counts of people are plain numbers; "p" and "persons" read naturally in "p/m**2".
 _REGISTRY.define("count = [] = p = person = persons = people = pax")
 # Sound levels are only ever passed through: weighting cannot be converted.

@@ -1,0 +1,1 @@
+"""Cyber detection: flow parsers, network attack detectors, telemetry integrity, asset map."""

@@ -1,0 +1,65 @@
+"""Password guessing: many short connections from one source to one login service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+
+from smartspaces.config import CyberSettings
+from smartspaces.detect.cyber.assets import AssetMap
+from smartspaces.detect.cyber.flows import Flow
+from smartspaces.detect.cyber.report import Reporter
+from smartspaces.detect.cyber.window import BoundedStates, DistinctWindow, escalates, ladder
+from smartspaces.events import Detection, Level
+
+DETECTOR_ID = "cyber.password_guessing"
+HTTP_FACTOR = 5
+"""Web clients open many short connections legitimately: HTTP needs this many times more."""
+
+
+class PasswordGuessingDetector:
+    """Counts answered, short, small connections per (source, target, port, service).
+
+    Each connection to an SSH/Telnet/FTP/RDP/VNC/HTTP service that ends quickly after a few
+    kilobytes is one login attempt; nmap's ssh-brute and hydra look exactly like this.
+    """
+
+    def __init__(self, settings: CyberSettings, assets: AssetMap) -> None:
+        self._settings = settings
+        self._report = Reporter(DETECTOR_ID, assets)
+        self._windows: BoundedStates[tuple[str, str, int, str], DistinctWindow] = BoundedStates(
+            settings.max_tracked_keys, partial(DistinctWindow, settings.bruteforce_window_s)
+        )
+
+    def step(self, flow: Flow, now: datetime) -> list[Detection]:
+        if flow.proto != "tcp":
+            return []
+        service = flow.login_service
+        s = self._settings
+        if (
+            not service
+            or not flow.answered
+            or flow.duration_s > s.bruteforce_max_duration_s
+            or flow.orig_bytes + flow.resp_bytes > s.bruteforce_max_bytes
+        ):
+            return []
+        window = self._windows.get((flow.src, flow.dst, flow.dport, service))
+        # one item per connection: the source port tells connections apart within a window
+        count = window.add(flow.ts, (flow.sport, flow.ts))
+        threshold = s.bruteforce_min_attempts * (HTTP_FACTOR if service == "http" else 1)
+        level = ladder(count, threshold, s.red_factor)
+        if level is not None and service in ("telnet", "rdp", "vnc"):
+            level = Level.RED  # no legitimate client retries these in bursts
+        if not escalates(window, level) or level is None:
+            return []
+        target = self._report.assets.locate(flow.dst).describe()
+        summary = (
+            f"{service.upper()} password guessing: {{attacker}} made {count} short login "
+            f"connections to {target} port {flow.dport}/tcp within "
+            f"{flow.ts - window.first_ts:.1f} s (window {window.window_s:.0f} s; each under "
+            f"{s.bruteforce_max_duration_s:.0f} s and {s.bruteforce_max_bytes} bytes)"
+        )
+        return self._report.detections(
+            f"cyber.{service}_password_guessing", level, flow.ts, now, summary, flow.src,
+            [flow.dst],
+        )  # fmt: skip

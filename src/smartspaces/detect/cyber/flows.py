@@ -1,0 +1,69 @@
+"""The flow record every parser yields and every network detector reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+UNANSWERED_STATES = frozenset({"S0", "REJ", "RSTOS0", "RSTRH", "SH", "SHR", "OTH"})
+"""Zeek connection states in which the responder never completed a handshake."""
+
+LOGIN_PORTS: dict[int, str] = {
+    21: "ftp",
+    22: "ssh",
+    23: "telnet",
+    2222: "ssh",
+    2323: "telnet",
+    3389: "rdp",
+    5900: "vnc",
+    80: "http",
+    8080: "http",
+}
+"""Well-known ports of interactive login services, used when no service was identified."""
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """One connection (or connection-like exchange for UDP/ICMP), originator to responder.
+
+    ``ts`` is the start in epoch seconds (cheap to compare in hot loops); byte counts are
+    application payload bytes as Zeek reports them; ``conn_state`` uses Zeek's vocabulary.
+    """
+
+    ts: float
+    src: str
+    sport: int
+    dst: str
+    dport: int
+    proto: str
+    duration_s: float = 0.0
+    orig_bytes: int = 0
+    resp_bytes: int = 0
+    orig_pkts: int = 0
+    resp_pkts: int = 0
+    conn_state: str = ""
+    service: str = ""
+    history: str = ""
+    src_mac: str = ""
+    uid: str = ""
+
+    @property
+    def answered(self) -> bool:
+        """Whether the responder took part: a handshake completed or it sent payload back."""
+        if self.resp_bytes > 0:
+            return True
+        if self.proto == "tcp":
+            return self.conn_state not in UNANSWERED_STATES and self.conn_state != ""
+        return self.resp_pkts > 0
+
+    @property
+    def login_service(self) -> str:
+        """The interactive login service this flow reached ('' if none)."""
+        for name in self.service.split(","):
+            if name in ("ssh", "telnet", "ftp", "rdp", "vnc", "http"):
+                return name
+        return LOGIN_PORTS.get(self.dport, "") if self.proto == "tcp" else ""
+
+    @property
+    def started_at(self) -> datetime:
+        return datetime.fromtimestamp(self.ts, UTC)

@@ -1,0 +1,162 @@
+"""Telemetry integrity: readings outside physics, stuck, jumping, replayed, flapping or silent."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from smartspaces.config import IntegritySettings
+from smartspaces.events import Detection, Level, Observation, derive_id
+
+DETECTOR_ID = "cyber.telemetry_integrity"
+
+
+@dataclass
+class _Series:
+    last: Observation | None = None
+    values: deque[float] = field(default_factory=lambda: deque(maxlen=64))
+    gaps: deque[float] = field(default_factory=lambda: deque(maxlen=16))
+    seen: dict[tuple[float, ...], datetime] = field(default_factory=dict)
+    stuck_reported: bool = False
+    flap_reported: bool = False
+    silent_reported: bool = False
+
+
+class TelemetryIntegrityDetector:
+    """Pure: ``step(observation, now)`` judges a reading; ``check_silence(now)`` the quiet ones."""
+
+    def __init__(self, settings: IntegritySettings) -> None:
+        self._s = settings
+        self._series: dict[tuple[str, str], _Series] = {}
+
+    def step(self, obs: Observation, now: datetime) -> list[Detection]:
+        key = (obs.sensor_id, obs.quantity)
+        series = self._series.get(key)
+        if series is None:
+            if len(self._series) >= self._s.max_series:
+                del self._series[next(iter(self._series))]
+            series = self._series[key] = _Series()
+        found: list[Detection] = []
+        last, name = series.last, f"{obs.sensor_id} {obs.quantity}"
+        if last is not None and obs.observed_at <= last.observed_at:
+            found.append(self._detect(obs, now, "replayed_timestamp", Level.RED,
+                f"{name} sent a reading dated {obs.observed_at.isoformat()}, not after its "
+                f"previous one ({last.observed_at.isoformat()}): replayed or spoofed"))  # fmt: skip
+            return found  # an out-of-order reading must not move the series' state
+        limits = self._s.limits.get(obs.quantity)
+        if limits is not None and not limits[0] <= obs.value <= limits[1]:
+            found.append(self._detect(obs, now, "out_of_limits", Level.AMBER,
+                f"{name} = {obs.value:g} is outside the physically possible "
+                f"{limits[0]:g}..{limits[1]:g}"))  # fmt: skip
+        step = self._s.max_step.get(obs.quantity)
+        if step is not None and last is not None and abs(obs.value - last.value) > step:
+            found.append(self._detect(obs, now, "impossible_change", Level.AMBER,
+                f"{name} changed by {obs.value - last.value:+g} in one reading "
+                f"({last.value:g} -> {obs.value:g}; at most {step:g} is believable)"))  # fmt: skip
+        if last is not None:
+            series.gaps.append((obs.observed_at - last.observed_at).total_seconds())
+        series.last, series.silent_reported = obs, False
+        series.values.append(obs.value)
+        found.extend(self._patterns(obs, now, series, name, limits))
+        return found
+
+    def _patterns(
+        self,
+        obs: Observation,
+        now: datetime,
+        series: _Series,
+        name: str,
+        limits: tuple[float, float] | None,
+    ) -> list[Detection]:
+        found: list[Detection] = []
+        values = list(series.values)
+        run = self._s.stuck_repeats
+        stuck = len(values) >= run and len(set(values[-run:])) == 1
+        if stuck and not series.stuck_reported:
+            found.append(self._detect(obs, now, "stuck_value", Level.AMBER,
+                f"{name} reported {obs.value:g} {run} times in a row"))  # fmt: skip
+        series.stuck_reported = stuck
+        n = self._s.replay_length
+        if len(values) >= n and not stuck:
+            window = tuple(values[-n:])
+            first = series.seen.get(window)
+            if first is not None:
+                found.append(self._detect(obs, now, "replayed_sequence", Level.RED,
+                    f"{name}'s last {n} readings repeat exactly those it sent up to "
+                    f"{first.isoformat()}: a replayed recording?"))  # fmt: skip
+            elif len(series.seen) < 10_000:
+                series.seen[window] = obs.observed_at
+        if limits is not None:
+            found.extend(self._flapping(obs, now, series, name, limits))
+        return found
+
+    def _flapping(
+        self, obs: Observation, now: datetime, series: _Series, name: str,
+        limits: tuple[float, float],
+    ) -> list[Detection]:  # fmt: skip
+        k, values = self._s.flap_reversals, series.values
+        if len(values) < k + 2:
+            return []
+        recent = list(values)[-k - 2 :]
+        steps = [b - a for a, b in zip(recent, recent[1:], strict=False)]
+        least = (limits[1] - limits[0]) * self._s.flap_min_step_fraction
+        flapping = all(abs(d) >= least for d in steps) and all(
+            a * b < 0 for a, b in zip(steps, steps[1:], strict=False)
+        )
+        # reported when the swinging starts, not again on every reading while it lasts
+        report = flapping and not series.flap_reported
+        series.flap_reported = flapping
+        if not report:
+            return []
+        return [self._detect(obs, now, "flapping", Level.AMBER,
+            f"{name} swung up and down by at least {least:g} {k} times in a row "
+            f"(last values {', '.join(f'{v:g}' for v in recent)})")]  # fmt: skip
+
+    def check_silence(self, now: datetime) -> list[Detection]:
+        """Series that stopped reporting: no reading for ``silence_factor`` usual intervals."""
+        found: list[Detection] = []
+        for (sensor, quantity), series in self._series.items():
+            last = series.last
+            if last is None or series.silent_reported or len(series.gaps) < 3:
+                continue
+            usual = sorted(series.gaps)[len(series.gaps) // 2]
+            quiet = (now - last.observed_at).total_seconds()
+            if usual > 0 and quiet > usual * self._s.silence_factor:
+                series.silent_reported = True
+                found.append(self._detect(last, now, "silence", Level.AMBER,
+                    f"{sensor} {quantity} has been silent for {quiet:.0f} s since "
+                    f"{last.observed_at.isoformat()} (it usually reports every {usual:.0f} s)",
+                    at=now))  # fmt: skip
+        return found
+
+    @staticmethod
+    def _detect(
+        obs: Observation, now: datetime, kind: str, level: Level, summary: str,
+        at: datetime | None = None,
+    ) -> Detection:  # fmt: skip
+        observed = at or obs.observed_at
+        detection_type = f"cyber.telemetry_{kind}"
+        return Detection(
+            id=derive_id(
+                "det",
+                DETECTOR_ID,
+                detection_type,
+                obs.space_id,
+                observed,
+                level,
+                obs.sensor_id,
+                obs.quantity,
+                obs.id,
+            ),  # fmt: skip
+            source=DETECTOR_ID,
+            space_id=obs.space_id,
+            observed_at=observed,
+            received_at=now,
+            location=obs.location,
+            derived_from=(obs.id,),
+            detector=DETECTOR_ID,
+            detection_type=detection_type,
+            level=level,
+            summary=summary,
+        )

@@ -1,0 +1,77 @@
+"""Builds explained Detections for network findings, placed in the spaces the hosts serve."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+from smartspaces.detect.cyber.assets import AssetMap
+from smartspaces.events import Detection, Level, derive_id
+
+MAX_SPACES = 8
+"""A finding touching more spaces than this is reported in the first ones (bounded fan-out)."""
+
+MAX_LISTED = 10
+"""Targets or ports named in a summary; the rest are counted."""
+
+
+def listing(values: Iterable[object]) -> str:
+    """'a, b, c' for the first MAX_LISTED values sorted, then '... (+n more)'."""
+    ordered = sorted({str(v) for v in values}, key=_natural)
+    text = ", ".join(ordered[:MAX_LISTED])
+    extra = len(ordered) - MAX_LISTED
+    return f"{text} (+{extra} more)" if extra > 0 else text
+
+
+def _natural(value: str) -> tuple[int, str]:
+    return (int(value), "") if value.isdigit() else (0, value)
+
+
+class Reporter:
+    """Turns one finding into one Detection per smart space its hosts serve."""
+
+    def __init__(self, detector_id: str, assets: AssetMap) -> None:
+        self.detector_id = detector_id
+        self.assets = assets
+
+    def detections(
+        self,
+        detection_type: str,
+        level: Level,
+        at_ts: float,
+        now: datetime,
+        summary: str,
+        attacker: str,
+        targets: Sequence[str],
+        confidence: float = 0.9,
+    ) -> list[Detection]:
+        # the threatened side's spaces first: a scan of camera 12 threatens what it watches
+        spaces: list[str] = []
+        for address in (*targets[:MAX_LISTED], attacker):
+            for space in self.assets.locate(address).spaces:
+                if space not in spaces:
+                    spaces.append(space)
+        if not spaces:
+            spaces.append(self.assets.default_space_id)
+        at = datetime.fromtimestamp(at_ts, UTC)
+        attacker_text = self.assets.locate(attacker).describe()
+        target_key = ",".join(sorted(targets)[:MAX_LISTED])
+        return [
+            Detection(
+                # attacker and targets are part of the identity: two scans found in the same
+                # second are two detections, and a replayed log yields the same ids again
+                id=derive_id(
+                    "det", self.detector_id, detection_type, space, at, level, attacker, target_key
+                ),
+                source=self.detector_id,
+                space_id=space,
+                observed_at=at,
+                received_at=now,
+                detector=self.detector_id,
+                detection_type=detection_type,
+                level=level,
+                confidence=confidence,
+                summary=summary.replace("{attacker}", attacker_text)[:2000],
+            )
+            for space in spaces[:MAX_SPACES]
+        ]

@@ -1,0 +1,110 @@
+"""Port scans (one port on many hosts, many ports on one host) and ICMP sweeps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import partial
+
+from smartspaces.config import CyberSettings
+from smartspaces.detect.cyber.assets import AssetMap
+from smartspaces.detect.cyber.flows import Flow
+from smartspaces.detect.cyber.report import Reporter, listing
+from smartspaces.detect.cyber.window import BoundedStates, DistinctWindow, escalates, ladder
+from smartspaces.events import Detection
+
+DETECTOR_ID = "cyber.port_scan"
+
+
+def _window_text(window: DistinctWindow, ts: float) -> str:
+    return f"within {max(ts - window.first_ts, 0.0):.1f} s (window {window.window_s:.0f} s)"
+
+
+class HorizontalScanDetector:
+    """One source probing the same port on many hosts that never answer it."""
+
+    def __init__(self, settings: CyberSettings, assets: AssetMap) -> None:
+        self._settings = settings
+        self._report = Reporter(DETECTOR_ID, assets)
+        self._windows: BoundedStates[tuple[str, str, int], DistinctWindow] = BoundedStates(
+            settings.max_tracked_keys, partial(DistinctWindow, settings.window_s)
+        )
+
+    def step(self, flow: Flow, now: datetime) -> list[Detection]:
+        # answered flows are ordinary traffic; a scan shows as attempts nobody completed
+        if flow.proto == "icmp" or flow.answered:
+            return []
+        window = self._windows.get((flow.src, flow.proto, flow.dport))
+        count = window.add(flow.ts, flow.dst)
+        s = self._settings
+        level = ladder(count, s.horizontal_min_targets, s.red_factor)
+        if not escalates(window, level) or level is None:
+            return []
+        targets = [str(t) for t in window.items()]
+        summary = (
+            f"Horizontal port scan: {{attacker}} probed {flow.dport}/{flow.proto} on {count} "
+            f"hosts that did not answer ({listing(targets)}) {_window_text(window, flow.ts)}"
+        )
+        return self._report.detections(
+            "cyber.horizontal_port_scan", level, flow.ts, now, summary, flow.src, targets
+        )
+
+
+class VerticalScanDetector:
+    """One source probing many ports of one host, the ports refused or unanswered."""
+
+    def __init__(self, settings: CyberSettings, assets: AssetMap) -> None:
+        self._settings = settings
+        self._report = Reporter(DETECTOR_ID, assets)
+        self._windows: BoundedStates[tuple[str, str, str], DistinctWindow] = BoundedStates(
+            settings.max_tracked_keys, partial(DistinctWindow, settings.window_s)
+        )
+
+    def step(self, flow: Flow, now: datetime) -> list[Detection]:
+        if flow.proto == "icmp" or flow.answered:
+            return []
+        window = self._windows.get((flow.src, flow.dst, flow.proto))
+        count = window.add(flow.ts, flow.dport)
+        s = self._settings
+        level = ladder(count, s.vertical_min_ports, s.red_factor)
+        if not escalates(window, level) or level is None:
+            return []
+        target = self._report.assets.locate(flow.dst).describe()
+        summary = (
+            f"Vertical port scan: {{attacker}} probed {count} {flow.proto} ports of {target} "
+            f"that were refused or unanswered ({listing(window.items())}) "
+            f"{_window_text(window, flow.ts)}"
+        )
+        return self._report.detections(
+            "cyber.vertical_port_scan", level, flow.ts, now, summary, flow.src, [flow.dst]
+        )
+
+
+class IcmpSweepDetector:
+    """One source sending echo requests to many hosts (host discovery before an attack)."""
+
+    ECHO_REQUEST = 8  # Zeek puts the ICMP type in orig_p
+
+    def __init__(self, settings: CyberSettings, assets: AssetMap) -> None:
+        self._settings = settings
+        self._report = Reporter("cyber.icmp_sweep", assets)
+        self._windows: BoundedStates[str, DistinctWindow] = BoundedStates(
+            settings.max_tracked_keys, partial(DistinctWindow, settings.window_s)
+        )
+
+    def step(self, flow: Flow, now: datetime) -> list[Detection]:
+        if flow.proto != "icmp" or flow.sport != self.ECHO_REQUEST:
+            return []
+        window = self._windows.get(flow.src)
+        count = window.add(flow.ts, flow.dst)
+        s = self._settings
+        level = ladder(count, s.icmp_sweep_min_targets, s.red_factor)
+        if not escalates(window, level) or level is None:
+            return []
+        targets = [str(t) for t in window.items()]
+        summary = (
+            f"ICMP sweep: {{attacker}} sent echo requests to {count} hosts "
+            f"({listing(targets)}) {_window_text(window, flow.ts)}"
+        )
+        return self._report.detections(
+            "cyber.icmp_sweep", level, flow.ts, now, summary, flow.src, targets
+        )

@@ -1,0 +1,42 @@
+"""Fixtures for the cyber tests: the shared slips-ids captures and a flow factory."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from smartspaces.config import ScenarioSettings
+from smartspaces.detect.cyber.flows import Flow
+
+NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def slips_dir() -> Path:
+    folder = ScenarioSettings().shared_data_dir() / "slips-ids"
+    if not folder.is_dir():
+        pytest.skip(f"real captures not found at {folder.resolve()} (set SMARTSPACES_DATA)")
+    return folder
+
+
+def flow(**values: Any) -> Flow:
+    """A flow with plausible defaults: an answered, 1 s TCP connection to port 443."""
+    defaults: dict[str, Any] = {
+        "ts": 1_700_000_000.0,
+        "src": "10.0.0.1",
+        "sport": 40_000,
+        "dst": "192.0.2.10",
+        "dport": 443,
+        "proto": "tcp",
+        "duration_s": 1.0,
+        "orig_bytes": 500,
+        "resp_bytes": 5_000,
+        "orig_pkts": 8,
+        "resp_pkts": 9,
+        "conn_state": "SF",
+    }
+    defaults.update(values)
+    return Flow(**defaults)
