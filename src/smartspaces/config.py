@@ -237,6 +237,63 @@ class CyberSettings(BaseModel):
     )
 
 
+CapStatus = Literal["Actual", "Exercise", "System", "Test", "Draft"]
+Audience = Literal["public", "agencies", "operators"]
+"""Who a CAP message is for: the public (scope Public), partner agencies (Restricted) or our own
+operators (Private, to named addresses)."""
+
+
+class AlertFormatSettings(BaseModel):
+    """How alerts are written as CAP 1.2 and NGSI-LD, and how CAP from other agencies is read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sender: str = Field(
+        default="smartspaces@valencia.example",
+        pattern=r"^[^\s,<&]{1,200}$",
+        description="CAP sender: globally unique id of this system (no spaces, commas, < or &)",
+    )
+    sender_name: str = Field(
+        default="smartspaces · Ciutat Vella", max_length=200, description="CAP senderName"
+    )
+    status: CapStatus = Field(
+        default="Actual", description="CAP status; Exercise for drills, Test for tests"
+    )
+    languages: tuple[str, ...] = Field(
+        default=("es-ES", "ca-ES-valencia", "en"),
+        min_length=1,
+        description="One CAP info block per language, in this order (BCP 47 tags)",
+    )
+    expires_after_s: float = Field(
+        default=3600.0, gt=0, le=7 * 86_400, description="CAP expires: this long after sent"
+    )
+    area_shapes: Literal["polygon", "circle", "both"] = Field(
+        default="polygon", description="How a space is drawn in the CAP area"
+    )
+    restriction: str = Field(
+        default="Emergency services and city operators only; do not redistribute.",
+        max_length=500,
+        description="CAP restriction text of messages for partner agencies (scope Restricted)",
+    )
+    operator_addresses: tuple[str, ...] = Field(
+        default=("smartspaces-operators",),
+        min_length=1,
+        description="CAP addresses of messages for our own operators (scope Private)",
+    )
+    web: str | None = Field(default=None, description="CAP web: a page with more information")
+    cap_schema_dir: Path | None = Field(
+        default=None,
+        description="Folder holding cap10.xsd, cap11.xsd and cap12.xsd; "
+        "default <shared data>/cap/schema",
+    )
+    cap_max_bytes: int = Field(
+        default=262_144, gt=0, le=8_388_608, description="Largest CAP message accepted"
+    )
+
+    def schema_dir(self) -> Path:
+        return self.cap_schema_dir or shared_data_dir() / "cap" / "schema"
+
+
 class Settings(BaseSettings):
     """Every setting of the platform, one section per component."""
 
@@ -252,6 +309,7 @@ class Settings(BaseSettings):
     forecast: ForecastSettings = Field(default_factory=ForecastSettings)
     cyber: CyberSettings = Field(default_factory=CyberSettings)
     integrity: IntegritySettings = Field(default_factory=IntegritySettings)
+    alerts: AlertFormatSettings = Field(default_factory=AlertFormatSettings)
     crowd: CrowdSettings = Field(default_factory=CrowdSettings)
     scenario: ScenarioSettings = Field(default_factory=ScenarioSettings)
 

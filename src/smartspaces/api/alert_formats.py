@@ -25,8 +25,8 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 def format_settings(services: Services) -> AlertFormatSettings:
-    """The alert-format section of the settings (defaults until Settings carries one)."""
-    return AlertFormatSettings()
+    """The alert-format section of the settings."""
+    return services.settings.alerts
 
 
 def _load(services: Services, alert_id: str) -> tuple[Alert, SmartSpace, list[Alert]]:

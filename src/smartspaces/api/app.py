@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from smartspaces.api import dead_letters, ngsild, routes, websocket
+from smartspaces.api import alert_formats, dead_letters, ngsild, routes, websocket
 from smartspaces.api.stream import StreamHub
 from smartspaces.bootstrap import Services, build_services
 from smartspaces.clock import SystemClock
@@ -58,6 +58,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.state.hub = hub
     app.state.settings = settings
     app.include_router(routes.router)
+    app.include_router(alert_formats.router)
     app.include_router(routes.health_router)
     app.include_router(websocket.router)
     app.include_router(ngsild.router)

@@ -1,0 +1,1 @@
+"""Incidents: lifecycle, unit assignment, playbooks of recommended measures."""
