@@ -55,16 +55,22 @@ def default_spaces(settings: Settings) -> tuple[SmartSpace, ...]:
     return ValenciaScenario(settings.scenario).spaces
 
 
-def build_services(
-    settings: Settings, clock: Clock, spaces: Sequence[SmartSpace] | None = None
-) -> Services:
-    """Open the store (migrating it), the bus and the runtime; seed spaces if the store has none."""
+def open_store(settings: Settings, spaces: Sequence[SmartSpace] | None = None) -> Store:
+    """Open the store (migrating it); put ``spaces``, or the default ones if it has none."""
     store = Store(settings.store.database_url())
     store.migrate()
     if spaces is not None:
         store.put_spaces(spaces)
     elif not store.spaces():
         store.put_spaces(default_spaces(settings))
+    return store
+
+
+def build_services(
+    settings: Settings, clock: Clock, spaces: Sequence[SmartSpace] | None = None
+) -> Services:
+    """Open the store (migrating it), the bus and the runtime; seed spaces if the store has none."""
+    store = open_store(settings, spaces)
     known = tuple(store.spaces())
     bus = MemoryBus(settings.bus, settings.journal_path())
     runtime = Runtime(settings, bus, store, known, clock)

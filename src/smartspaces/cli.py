@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from smartspaces.cli_admin import dead_letters, devices
 from smartspaces.config import load_settings
 from smartspaces.logs import configure_logging
 
@@ -17,6 +18,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(devices, name="devices")
+app.add_typer(dead_letters, name="dead-letters")
 err = Console(stderr=True)
 
 ConfigOption = Annotated[
