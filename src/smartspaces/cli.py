@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from smartspaces.cli_admin import dead_letters, devices
+from smartspaces.cli_admin import dead_letters, devices, spaces
 from smartspaces.config import load_settings
 from smartspaces.logs import configure_logging
 
@@ -20,6 +20,7 @@ app = typer.Typer(
 )
 app.add_typer(devices, name="devices")
 app.add_typer(dead_letters, name="dead-letters")
+app.add_typer(spaces, name="spaces")
 err = Console(stderr=True)
 
 ConfigOption = Annotated[
@@ -99,16 +100,30 @@ def serve(
 
 @app.command()
 def replay(
-    file: Annotated[Path, typer.Argument(help="JSON lines of observations", exists=True)],
+    file: Annotated[
+        Path, typer.Argument(help="Observations: JSON lines or CSV (.gz too)", exists=True)
+    ],
     json_lines: Annotated[bool, typer.Option("--json", help="Alerts as JSON on stdout")] = False,
+    file_format: Annotated[
+        str, typer.Option("--format", help="jsonl, ruzafa-noise or melbourne-counts")
+    ] = "jsonl",
+    space: Annotated[str | None, typer.Option(help="Smart space of a CSV series' sensors")] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Feed recorded observations through the pipeline on their own (simulated) time."""
+    """Feed recorded observations through the pipeline on their own (simulated) time.
+
+    JSON lines are the wire format (``demo --record`` writes them); CSV formats are the city
+    series in ../shared/data (València's Ruzafa noise, Melbourne's pedestrian counts)."""
+    from smartspaces.edge.files import FORMATS
     from smartspaces.replay import run_replay
 
+    if file_format != "jsonl" and (file_format not in FORMATS or space is None):
+        raise typer.BadParameter(
+            f"--format is jsonl or one of {', '.join(FORMATS)}; CSV needs --space"
+        )
     settings = load_settings(config)
     configure_logging(quiet=True)
-    raise typer.Exit(asyncio.run(run_replay(settings, file, json_lines)))
+    raise typer.Exit(asyncio.run(run_replay(settings, file, json_lines, file_format, space)))
 
 
 if __name__ == "__main__":  # pragma: no cover

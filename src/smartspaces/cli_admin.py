@@ -17,10 +17,12 @@ from smartspaces.edge.devices import hash_token, new_token
 from smartspaces.edge.ngsild.devices import device_from_sdm, device_to_sdm
 from smartspaces.errors import RejectedInput
 from smartspaces.events import Device
+from smartspaces.spaces_io import spaces_from_geojson
 from smartspaces.store import Store
 
 devices = typer.Typer(help="Register sensors and gateways, issue and revoke their tokens.")
 dead_letters = typer.Typer(help="See what was refused and why; replay it after a fix.")
+spaces = typer.Typer(help="The smart spaces watched: list them, load more from GeoJSON.")
 console = Console()
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="TOML settings file")]
 
@@ -144,6 +146,44 @@ def import_devices(
         token = known.token_sha256 if known else None
         store.devices.put(device.model_copy(update={"token_sha256": token}))
     console.print(f"{len(entities) - refused} devices imported, {refused} refused")
+    raise typer.Exit(1 if refused else 0)
+
+
+@spaces.command("list")
+def list_spaces(config: ConfigOption = None) -> None:
+    """The smart spaces with their areas."""
+    _, store = _store(config)
+    table = Table("id", "name", "type", "area m²")
+    for space in store.spaces():
+        table.add_row(space.id, space.name, space.space_type, f"{space.area_m2:,.0f}")
+    console.print(table)
+
+
+@spaces.command("import")
+def import_spaces(
+    file: Annotated[
+        Path, typer.Argument(exists=True, help="GeoJSON FeatureCollection of polygons")
+    ],
+    id_property: Annotated[str, typer.Option(help="Feature property holding the id")] = "id",
+    name_property: Annotated[str, typer.Option(help="Feature property holding the name")] = "name",
+    space_type: Annotated[
+        str, typer.Option(help="square, street, station, venue or zone")
+    ] = "zone",
+    attribution: Annotated[str, typer.Option(help="Data attribution shown with the space")] = "",
+    config: ConfigOption = None,
+) -> None:
+    """Add or replace spaces from polygons (areas computed in the local UTM zone)."""
+    _, store = _store(config)
+    try:
+        found, refused = spaces_from_geojson(
+            file, id_property, name_property, space_type, attribution
+        )
+    except RejectedInput as error:
+        raise typer.BadParameter(error.reason) from error
+    store.put_spaces(found)
+    for reason in refused:
+        console.print(reason, style="red")
+    console.print(f"{len(found)} spaces imported, {len(refused)} refused")
     raise typer.Exit(1 if refused else 0)
 
 
