@@ -5,6 +5,12 @@
 - crowd.voronoi_speedup_vs_pedpy: PedPy's time for Voronoi density (individual cells + density
   in the area) over ours, same data, same machine, one thread each, best of several runs.
   Target: >= 5.
+- crowd.spaces_updated_per_s: spaces brought up to date per second, each update being one
+  occupancy reading through the density detector (occupancy, density, ladder), its level of
+  service and the density forecast with early warning; 1,000 spaces, one thread.
+- crowd.warning_lead_time_s: on the scripted València mascletà, seconds between the forecast's
+  first warning for the square and the moment its true density reaches red (4 persons/m2),
+  with the occupancy the pipeline sees (counter balance). Target: >= 120.
 
 Run alone with ``python bench/crowd.py [--quick]``; bench/run.py collects ``run(quick)``.
 """
@@ -15,6 +21,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +30,14 @@ import numpy.typing as npt
 import pedpy  # type: ignore[import-untyped]
 from shapely.geometry import LineString, Polygon
 
-from smartspaces.config import ScenarioSettings
+from smartspaces.config import CrowdSettings, ForecastSettings, ScenarioSettings
 from smartspaces.detect.crowd import measures, voronoi
+from smartspaces.detect.crowd.density import CrowdDensityDetector
+from smartspaces.detect.crowd.forecast import EarlyWarning
+from smartspaces.detect.crowd.level_of_service import area_use, level_of_service
 from smartspaces.detect.crowd.trajectories import parse_trajectory_text
+from smartspaces.events import GeoPoint, GeoPolygon, Observation, SmartSpace
+from smartspaces.scenarios.valencia.scenario import ValenciaScenario
 
 # Same set-up as tests/realdata/test_crowd_juelich.py (see experimental_setup.png there).
 SHELL = [(3.5, -2.0), (3.5, 8.0), (-3.5, 8.0), (-3.5, -2.0)]
@@ -37,6 +49,8 @@ WALLS = [
 ]  # fmt: skip
 AREA = [(-0.4, 0.5), (0.4, 0.5), (0.4, 1.3), (-0.4, 1.3)]
 LINE = [(0.4, 0.0), (-0.4, 0.0)]
+T0 = datetime(2026, 3, 15, 11, 0, tzinfo=UTC)
+SPACES = 1000
 
 
 def _rel(ours: npt.ArrayLike, ref: npt.ArrayLike) -> float:
@@ -56,6 +70,99 @@ def _best(fn: Callable[[], Any], repeats: int) -> float:
         fn()
         times.append(time.perf_counter() - started)
     return min(times)
+
+
+def _spaces() -> list[SmartSpace]:
+    ring = ((-0.377, 39.469), (-0.376, 39.469), (-0.376, 39.470), (-0.377, 39.469))
+    return [
+        SmartSpace(
+            id=f"space-{i}",
+            name=f"Space {i}",
+            space_type="street" if i % 3 == 0 else "square",
+            area_m2=500.0 + i,
+            geometry=GeoPolygon(coordinates=(ring,)),
+            centroid=GeoPoint(coordinates=(-0.3765, 39.4695)),
+        )
+        for i in range(SPACES)
+    ]
+
+
+def spaces_updated_per_s(rounds: int) -> dict[str, Any]:
+    """Every space gets one occupancy reading per 10 s round, filling at its own rate."""
+    spaces = _spaces()
+    readings = [
+        [
+            Observation(
+                source="bench",
+                space_id=space.id,
+                observed_at=T0 + timedelta(seconds=10 * r),
+                received_at=T0 + timedelta(seconds=10 * r),
+                sensor_id=f"cam-{space.id}",
+                quantity="occupancy_persons",
+                value=space.area_m2 * (0.5 + 0.01 * (k % 7) * r),
+            )
+            for k, space in enumerate(spaces)
+        ]
+        for r in range(rounds)
+    ]
+    density = CrowdDensityDetector(CrowdSettings(), {s.id: s for s in spaces})
+    warning = EarlyWarning(ForecastSettings())
+    uses = [area_use(s.space_type) for s in spaces]
+    detections = 0
+    started = time.perf_counter()
+    for batch in readings:
+        for space, use, reading in zip(spaces, uses, batch, strict=True):
+            detections += len(density.step(reading, reading.observed_at))
+            level_of_service(reading.value / space.area_m2, use)
+            at = reading.observed_at
+            detections += len(warning.step(space, at, reading.value, at))
+    elapsed = time.perf_counter() - started
+    return {
+        "name": "crowd.spaces_updated_per_s",
+        "value": round(rounds * SPACES / elapsed),
+        "unit": "updates/s",
+        "spaces": SPACES,
+        "rounds": rounds,
+        "detections": detections,
+        "note": "density detector + level of service + Theil-Sen forecast and warning, 1 thread",
+    }
+
+
+def warning_lead_time_s() -> dict[str, Any]:
+    """Replay the mascletà: counters through the density detector, then the early warning."""
+    scenario = ValenciaScenario(ScenarioSettings())
+    spaces = {s.id: s for s in scenario.spaces}
+    density = CrowdDensityDetector(CrowdSettings(), spaces)
+    seen, truth = EarlyWarning(ForecastSettings()), EarlyWarning(ForecastSettings())
+    first: dict[str, datetime] = {}
+    first_truth: dict[str, datetime] = {}
+    for step in scenario.steps():
+        for observation in step.observations:
+            density.step(observation, step.at)
+        for space in scenario.spaces:
+            state = density.state(space.id)
+            occupancy = state.occupancy_persons if state else 0.0
+            for d in seen.step(space, step.at, occupancy, step.at):
+                first.setdefault(d.space_id, d.observed_at)
+            for d in truth.step(space, step.at, step.true_occupancy[space.id], step.at):
+                first_truth.setdefault(d.space_id, d.observed_at)
+    square = scenario.square_id
+    red = scenario.first_crossing(square, ForecastSettings().red_p_m2)
+    if red is None or square not in first:
+        lead, lead_truth = float("nan"), float("nan")
+    else:
+        lead = (red - first[square]).total_seconds()
+        lead_truth = (red - first_truth[square]).total_seconds() if square in first_truth else 0
+    return {
+        "name": "crowd.warning_lead_time_s",
+        "value": lead,
+        "unit": "s",
+        "target": ">= 120",
+        "lead_with_true_occupancy_s": lead_truth,
+        "spaces_warned": sorted(first),
+        "scenario": f"València mascletà, {len(spaces)} spaces, step {scenario.step_s:g} s "
+        f"({'shared OSM data' if scenario.from_shared_data else 'shipped layout'})",
+    }
 
 
 def run(quick: bool) -> list[dict[str, Any]]:
@@ -117,6 +224,8 @@ def run(quick: bool) -> list[dict[str, Any]]:
             "peer": f"PedPy {pedpy.__version__} (individual Voronoi cells + density), one thread",
             "peer_value": round(theirs_s, 3),
         },
+        spaces_updated_per_s(10 if quick else 30),
+        warning_lead_time_s(),
     ]
 
 

@@ -29,8 +29,18 @@ if ! psql -h 127.0.0.1 -U "$user" -d postgres -tAc "select 1 from pg_database wh
   say "creating database test"; psql -h 127.0.0.1 -U "$user" -d postgres -c 'create database test'
 fi
 
+# Mosquitto for the MQTT adapter tests (and mosquitto_pub for the benchmark).
+if ! command -v mosquitto >/dev/null 2>&1 || ! command -v mosquitto_pub >/dev/null 2>&1; then
+  say "installing Mosquitto"; apt_install mosquitto mosquitto-clients
+fi
+if ! pgrep -x mosquitto >/dev/null 2>&1; then
+  say "starting Mosquitto"
+  mosquitto -d -c /etc/mosquitto/mosquitto.conf
+  for _ in $(seq 1 20); do (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && break; sleep 0.5; done
+fi
+
 # Chromium for the browser tests (Playwright drives Debian's build; nothing is downloaded).
 if [ ! -x /usr/bin/chromium ]; then
   say "installing chromium"; apt_install chromium
 fi
-say "ready: PostgreSQL $(psql -h 127.0.0.1 -U "$user" -d test -tAc 'show server_version'), $(/usr/bin/chromium --version 2>/dev/null)"
+say "ready: Mosquitto $(mosquitto -h 2>/dev/null | head -n1 | awk '{print $3}'), PostgreSQL $(psql -h 127.0.0.1 -U "$user" -d test -tAc 'show server_version'), $(/usr/bin/chromium --version 2>/dev/null)"

@@ -84,7 +84,8 @@ def clock() -> SimulatedClock:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(store={"data_dir": tmp_path})  # type: ignore[arg-type]
+    # No MQTT adapter in these tests (tests/edge runs it against real brokers).
+    return Settings(store={"data_dir": tmp_path}, mqtt={"enabled": False})  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -30,6 +30,15 @@ def alerts_of(stdout: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in stdout.splitlines()]
 
 
+def escalation(alert: dict[str, Any]) -> bool:
+    return str(alert["headline"]).startswith("NOT ACKNOWLEDGED")
+
+
+def level_changes(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The alerts that report a new level (not the reminders of unacknowledged ones)."""
+    return [a for a in alerts if not escalation(a)]
+
+
 @pytest.fixture(scope="module")
 def headless(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict[str, Any]], Path]:
     home = tmp_path_factory.mktemp("demo")
@@ -46,7 +55,7 @@ def test_red_alert_fires_when_the_scripted_density_first_crosses_red(
     scenario = ValenciaScenario(ScenarioSettings())
     expected = scenario.first_crossing(SQUARE, 4.0)
     assert expected is not None
-    red = [a for a in alerts if a["space_id"] == SQUARE and a["level"] == "red"]
+    red = [a for a in level_changes(alerts) if a["space_id"] == SQUARE and a["level"] == "red"]
     assert red, "no red alert for the square"
     fired = datetime.fromisoformat(red[0]["observed_at"])
     assert abs(fired - expected) <= timedelta(seconds=scenario.step_s)
@@ -57,9 +66,14 @@ def test_every_alert_is_explained_back_to_counter_observations(
     headless: tuple[list[dict[str, Any]], Path],
 ) -> None:
     alerts, _ = headless
-    square_alerts = [a for a in alerts if a["space_id"] == SQUARE]
+    square_alerts = [a for a in level_changes(alerts) if a["space_id"] == SQUARE]
     assert [a["level"] for a in square_alerts][:3] == ["amber", "red", "critical"]
     assert square_alerts[-1]["msg_type"] == "Cancel"
+    reminders = [a for a in alerts if escalation(a)]
+    assert reminders, "nobody acknowledges in the demo: the alert must be escalated"
+    for reminder in reminders:  # a reminder is explained by the alert it repeats
+        assert reminder["provenance"][0]["kind"] == "alert"
+        assert reminder["msg_type"] == "Update" and reminder["references"]
     for alert in square_alerts:
         kinds = [e["kind"] for e in alert["provenance"]]
         assert kinds[:2] == ["risk_level", "detection"]
@@ -109,7 +123,9 @@ def test_demo_falls_back_to_shipped_geometry_without_the_data_folder(tmp_path: P
         SMARTSPACES_DATA=str(tmp_path / "absent"),
     )
     assert result.returncode == 0, result.stderr
-    levels = [a["level"] for a in alerts_of(result.stdout) if a["space_id"] == SQUARE]
+    levels = [
+        a["level"] for a in level_changes(alerts_of(result.stdout)) if a["space_id"] == SQUARE
+    ]
     assert levels[:3] == ["amber", "red", "critical"]
 
 

@@ -67,13 +67,16 @@ def open_store(settings: Settings, spaces: Sequence[SmartSpace] | None = None) -
 
 
 def build_services(
-    settings: Settings, clock: Clock, spaces: Sequence[SmartSpace] | None = None
+    settings: Settings,
+    clock: Clock,
+    spaces: Sequence[SmartSpace] | None = None,
+    timers: bool = True,
 ) -> Services:
     """Open the store (migrating it), the bus and the runtime; seed spaces if the store has none."""
     store = open_store(settings, spaces)
     known = tuple(store.spaces())
     bus = MemoryBus(settings.bus, settings.journal_path())
-    runtime = Runtime(settings, bus, store, known, clock)
+    runtime = Runtime(settings, bus, store, known, clock, timers=timers)
     tune_garbage_collector()
     schemas = ModelSchemas(settings.edge.schema_dir())
     return Services(settings, clock, store, bus, known, runtime, schemas)

@@ -79,6 +79,13 @@ class CrowdSettings(_Section):
     amber_p_m2: float = Field(default=2.0, gt=0, description="Amber at or above this density")
     red_p_m2: float = Field(default=4.0, gt=0, description="Red at or above this density")
     critical_p_m2: float = Field(default=5.0, gt=0, description="Critical at or above this")
+    rise_amber_p_m2_min: float = Field(
+        default=0.5, gt=0, description="Amber when density rises faster (persons/m2 per minute)"
+    )
+    rise_window_s: float = Field(default=120.0, gt=0, description="Readings the rise uses")
+    rise_min_density_p_m2: float = Field(
+        default=1.0, ge=0, description="No rise alarm below this density"
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> CrowdSettings:
@@ -294,6 +301,150 @@ class AlertFormatSettings(BaseModel):
         return self.cap_schema_dir or shared_data_dir() / "cap" / "schema"
 
 
+class MqttSettings(BaseModel):
+    """Where the MQTT adapter connects, what it subscribes to and what it accepts."""
+
+    # A misspelt setting is an error, not a silently ignored line.
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(default="127.0.0.1", title="Host", description="Broker host name or IP")
+    port: int = Field(
+        default=11883,
+        ge=1,
+        le=65535,
+        title="Port",
+        description="Broker TCP port; 11883 is the embedded broker's (a system Mosquitto may "
+        "hold 1883)",
+    )
+    topic: str = Field(
+        default="ss/observations/#",
+        pattern=r"^[A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*/#$",
+        title="Topic filter",
+        description="Subscription; devices publish to <prefix>/<space_id>/<device_id>",
+    )
+    qos: Literal[0, 1, 2] = Field(
+        default=1,
+        title="QoS",
+        description="1 or 2: a message is acknowledged only once it is durable downstream",
+    )
+    max_payload_bytes: int = Field(
+        default=262_144, gt=0, title="Largest payload", description="Bigger ones are rejected"
+    )
+    enabled: bool = Field(
+        default=True, title="Enabled", description="Run the MQTT adapter with the API/demo"
+    )
+    embedded: bool = Field(
+        default=True,
+        title="Embedded broker",
+        description="Run an amqtt broker inside the process on host:port (for the demo)",
+    )
+    client_id: str = Field(
+        default="smartspaces-edge",
+        pattern=r"^[A-Za-z0-9_\-]{1,23}$",
+        title="Client id",
+        description="Fixed, so the broker keeps our session and queues messages while we are away",
+    )
+    reconnect_min_s: float = Field(
+        default=0.2, gt=0, title="First retry", description="Wait before the first reconnect"
+    )
+    reconnect_max_s: float = Field(
+        default=30.0, gt=0, title="Longest retry", description="Cap of the doubling backoff"
+    )
+    max_batch: int = Field(
+        default=1000,
+        gt=0,
+        le=100_000,
+        title="Batch size",
+        description="Most messages handed to the sink at once (then acknowledged together)",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MqttSettings:
+        if self.reconnect_min_s > self.reconnect_max_s:
+            raise ValueError("reconnect_min_s must not exceed reconnect_max_s")
+        return self
+
+    def topic_prefix(self) -> str:
+        """The topic filter without its final ``/#``: ``ss/observations``."""
+        return self.topic.removesuffix("/#")
+
+
+class BufferSettings(BaseModel):
+    """The store-and-forward buffer of an edge node."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        gt=0,
+        title="Bound",
+        description="Most bytes of buffered observations (alarms may exceed it)",
+    )
+    batch: int = Field(
+        default=1000, gt=0, title="Forward batch", description="Observations per forward"
+    )
+    retry_min_s: float = Field(
+        default=0.2, gt=0, title="First retry", description="Wait after a failed forward"
+    )
+    retry_max_s: float = Field(
+        default=5.0, gt=0, title="Longest retry", description="Cap of the doubling wait"
+    )
+    timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        title="Downstream timeout",
+        description="A downstream call taking longer counts as failed (the batch is buffered)",
+    )
+    dedup_window: int = Field(
+        default=100_000,
+        ge=0,
+        title="Dedup window",
+        description="Recent ids remembered so a message the broker sends again is not forwarded "
+        "twice",
+    )
+
+
+class AlertPolicySettings(BaseModel):
+    """When the alert policy holds an alert back (flapping) and when it escalates one."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    suppress_after_cancel_s: float = Field(
+        default=300.0,
+        ge=0,
+        le=86_400,
+        description="After a Cancel, no new Alert for the same space at the same or a lower level "
+        "for this long (stops flapping); a level still standing when it ends is alerted then. "
+        "0 turns suppression off",
+    )
+    escalate_after_s: float = Field(
+        default=180.0,
+        gt=0,
+        le=86_400,
+        description="An alert nobody has acknowledged (no incident of it got past new) for this "
+        "long is sent again as an Update with a higher urgency",
+    )
+    max_escalations: int = Field(
+        default=2, ge=0, le=10, description="How many times one alert is escalated at most"
+    )
+
+
+class BaselineSettings(BaseModel):
+    """Hour-of-week count baselines: what counts as an unusual number of people."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timezone: str = Field(default="Europe/Madrid", description="Local time the week runs in")
+    band_mads: float = Field(default=5.0, gt=0, description="Band half-width, robust sigmas")
+    min_spread: float = Field(
+        default=0.25, ge=0, description="Least robust sigma on log(1 + count) (0.25: about 28%)"
+    )
+    min_excess_persons: float = Field(
+        default=100.0, ge=0, description="Least distance outside the band that counts"
+    )
+    min_weeks: int = Field(default=8, ge=3, description="Past weeks an hour needs for a verdict")
+
+
 class Settings(BaseSettings):
     """Every setting of the platform, one section per component."""
 
@@ -306,10 +457,14 @@ class Settings(BaseSettings):
     bus: BusSettings = Field(default_factory=BusSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     edge: EdgeSettings = Field(default_factory=EdgeSettings)
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    edge_buffer: BufferSettings = Field(default_factory=BufferSettings)
     forecast: ForecastSettings = Field(default_factory=ForecastSettings)
+    baseline: BaselineSettings = Field(default_factory=BaselineSettings)
     cyber: CyberSettings = Field(default_factory=CyberSettings)
     integrity: IntegritySettings = Field(default_factory=IntegritySettings)
     alerts: AlertFormatSettings = Field(default_factory=AlertFormatSettings)
+    alert_policy: AlertPolicySettings = Field(default_factory=AlertPolicySettings)
     crowd: CrowdSettings = Field(default_factory=CrowdSettings)
     scenario: ScenarioSettings = Field(default_factory=ScenarioSettings)
 

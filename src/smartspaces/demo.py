@@ -20,6 +20,7 @@ from smartspaces.bootstrap import Services, build_services
 from smartspaces.clock import SimulatedClock
 from smartspaces.config import Settings
 from smartspaces.edge.observations import wire_item
+from smartspaces.edge_node import EdgeNode
 from smartspaces.events import Alert, AnyEvent, Observation
 from smartspaces.reporting import alert_json, alert_line
 from smartspaces.scenarios.valencia.scenario import ValenciaScenario
@@ -71,13 +72,16 @@ async def run_demo(settings: Settings, options: DemoOptions) -> int:
     scenario = ValenciaScenario(settings.scenario)
     settings = demo_settings(settings)
     clock = SimulatedClock(scenario.start)
-    services = build_services(settings, clock, spaces=scenario.spaces)
+    # Headless runs are deterministic: time-driven alerts come due on event time only.
+    services = build_services(settings, clock, spaces=scenario.spaces, timers=not options.headless)
     printer = AlertPrinter(services, options.json_lines)
     services.runtime.add_listener(printer)
     await services.runtime.start()
     server = None
+    edge = EdgeNode(services)
     try:
         if not options.headless:
+            await edge.start()  # sensors may also publish over MQTT while the demo plays
             server = await _start_server(settings, services, options)
             console.print(
                 f"[bold]Common Operational Picture:[/] http://{options.host}:{options.port}/"
@@ -90,6 +94,7 @@ async def run_demo(settings: Settings, options: DemoOptions) -> int:
             console.print("the COP stays up; press Ctrl-C to stop")
             await server
     finally:
+        await edge.stop()
         await services.close()
     return 0
 

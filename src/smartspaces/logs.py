@@ -8,10 +8,21 @@ import sys
 import structlog
 
 
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is now, not what it was when logging was set up (a
+    test runner or an embedding program may swap it, and close the old one)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
 def configure_logging(quiet: bool) -> None:
     """Key-value logs on stderr; ``quiet`` keeps only warnings and errors."""
     level = logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
+    logging.basicConfig(stream=_CurrentStderr(), level=level, format="%(message)s", force=True)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per migration is noise
     structlog.configure(
         processors=[
@@ -21,6 +32,6 @@ def configure_logging(quiet: bool) -> None:
             structlog.dev.ConsoleRenderer(colors=False),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=True,
+        logger_factory=structlog.PrintLoggerFactory(file=_CurrentStderr()),  # type: ignore[arg-type]
+        cache_logger_on_first_use=False,
     )

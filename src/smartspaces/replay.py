@@ -45,7 +45,7 @@ async def run_replay(
         (_time_of(r) for r in records_of(path, file_format, space_id) if _time_of(r)), None
     )
     clock = SimulatedClock(first or datetime.now().astimezone())
-    services = build_services(settings, clock)
+    services = build_services(settings, clock, timers=False)  # deterministic: event time only
     printer = AlertPrinter(services, json_lines)
     services.runtime.add_listener(printer)
     await services.runtime.start()

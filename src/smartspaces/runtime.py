@@ -22,7 +22,15 @@ from smartspaces.bus.base import Bus, Delivery, Subscription
 from smartspaces.clock import Clock
 from smartspaces.config import Settings
 from smartspaces.detect.crowd.density import DETECTOR_ID, CrowdDensityDetector
-from smartspaces.events import Alert, AnyEvent, Detection, Observation, RiskLevel, SmartSpace
+from smartspaces.events import (
+    Alert,
+    AnyEvent,
+    Detection,
+    IncidentStateChanged,
+    Observation,
+    RiskLevel,
+    SmartSpace,
+)
 from smartspaces.respond.alerts.policy import AlertPolicy
 from smartspaces.respond.risk.space_risk import SpaceRiskAssessor
 from smartspaces.store import Store
@@ -31,6 +39,7 @@ log = structlog.get_logger(__name__)
 
 Listener = Callable[[Sequence[AnyEvent]], Awaitable[None] | None]
 BATCH = 512
+TICK_S = 1.0
 
 
 @dataclass
@@ -57,17 +66,22 @@ class Runtime:
         spaces: Sequence[SmartSpace],
         clock: Clock,
         poll_s: float = 0.05,
+        timers: bool = True,
     ) -> None:
         self.bus, self.store, self.clock = bus, store, clock
         by_id: Mapping[str, SmartSpace] = {s.id: s for s in spaces}
         self.crowd = CrowdDensityDetector(settings.crowd, by_id)
         self.risk = SpaceRiskAssessor()
-        self.alerts = AlertPolicy(by_id)
+        self.alerts = AlertPolicy(by_id, settings.alert_policy)
         self._poll_s = poll_s
+        self._timer: asyncio.Task[None] | None = None
+        # Off for deterministic runs (headless demo, replay): then time-driven alerts come due
+        # only as events move time on, never from the wall clock.
+        self._timers = timers
         self._listeners: list[Listener] = []
         self._workers = [
             _Worker("detect", ("ss.observation.>",), self._detect),
-            _Worker("respond", ("ss.detection.>",), self._respond),
+            _Worker("respond", ("ss.detection.>", "ss.incident_state_changed.>"), self._respond),
             _Worker("store", ("ss.>",), self._store),
         ]
 
@@ -81,11 +95,23 @@ class Runtime:
             await self.bus.publish_many(events)
 
     async def start(self) -> None:
-        """Resume the stages' state from the store, then run the workers."""
+        """Resume the stages' state from the store, then run the workers and the timer."""
         await asyncio.to_thread(self._restore)
         for worker in self._workers:
             worker.subscription = await self.bus.subscribe(worker.name, worker.subjects)
             worker.task = asyncio.create_task(self._run(worker), name=f"worker-{worker.name}")
+        if self._timers:
+            self._timer = asyncio.create_task(self._tick(), name="timer")
+
+    async def _tick(self) -> None:
+        # Time-driven alerts (escalation of unacknowledged alerts, the end of a suppression
+        # window) come due without any new detection: look once per TICK_S of the clock.
+        while True:
+            await asyncio.sleep(TICK_S)
+            try:
+                await self.publish(self.alerts.tick(self.clock.now()))
+            except Exception:  # the next tick tries again; nothing is lost meanwhile
+                log.exception("timer_failed")
 
     def _restore(self) -> None:
         # Stage state lives in memory; after a restart it is rebuilt from what was stored, so an
@@ -106,9 +132,17 @@ class Runtime:
                     space_id, status["occupancy_persons"], self.crowd.level(space_id)
                 )
         self.risk.restore(detections)
-        self.alerts.restore(a for a in self.store.latest_per_space("alert") if isinstance(a, Alert))
+        self.alerts.restore(
+            (a for a in self.store.latest_per_space("alert") if isinstance(a, Alert)),
+            self.store.incidents.acknowledged_alert_ids(),
+        )
 
     async def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timer
+            self._timer = None
         for worker in self._workers:
             if worker.task:
                 worker.task.cancel()
@@ -182,14 +216,22 @@ class Runtime:
         status: list[dict[str, Any]] = []
         for delivery in batch:
             event = delivery.event
+            if isinstance(event, IncidentStateChanged):
+                self.alerts.observe(event)  # an acknowledged alert is not escalated
+                continue
             if not isinstance(event, Detection):
                 continue
+            # time moves on with each event: what came due before it is decided first, so the
+            # outcome does not depend on how deliveries were batched
+            found.extend(self.alerts.tick(event.observed_at))
             risk = self.risk.step(event, now)
             if risk is None:
                 continue
             found.append(risk)
             status.append(_risk_status(risk, now))
-            alert = self.alerts.step(risk, now)
+            # the policy runs on event time, so suppression and escalation do not depend on how
+            # far behind the workers are (a replay gives the same alerts at any speed)
+            alert = self.alerts.step(risk, risk.observed_at)
             if alert is not None:
                 found.append(alert)
         await self.publish(found)

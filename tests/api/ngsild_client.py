@@ -23,7 +23,11 @@ from tests.conftest import register, square
 def ngsild_client(tmp_path: Path, *devices: str) -> Iterator[tuple[TestClient, dict[str, str]]]:
     """An app whose store has the plaza and ``devices`` (all serving it); yields the client and
     each device's token. Readings up to 20 years old are accepted (the examples are from 2018)."""
-    settings = Settings(store={"data_dir": tmp_path}, api={"max_age_s": 20 * 365 * 86_400.0})  # type: ignore[arg-type]
+    settings = Settings(  # type: ignore[arg-type]
+        store={"data_dir": tmp_path},
+        api={"max_age_s": 20 * 365 * 86_400.0},
+        mqtt={"enabled": False},
+    )
     store = Store(settings.store.database_url())
     store.migrate()
     store.put_spaces([square("plaza", area_m2=100.0), square("calle", area_m2=50.0)])

@@ -12,11 +12,12 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from smartspaces.api import alert_formats, dead_letters, ngsild, routes, websocket
+from smartspaces.api import alert_formats, dead_letters, incidents, ngsild, routes, websocket
 from smartspaces.api.stream import StreamHub
 from smartspaces.bootstrap import Services, build_services
 from smartspaces.clock import SystemClock
 from smartspaces.config import Settings
+from smartspaces.edge_node import EdgeNode
 
 WEB_DIR = Path(str(resources.files("smartspaces") / "web"))
 SCENARIO_DIR = Path(str(resources.files("smartspaces") / "scenarios" / "valencia"))
@@ -41,12 +42,15 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         running = services or build_services(settings, SystemClock())
         running.runtime.add_listener(hub.broadcast)
         app.state.services = running
+        edge = EdgeNode(running)
         if own:
             await running.runtime.start()
+            await edge.start()
         try:
             yield
         finally:
             if own:
+                await edge.stop()
                 await running.close()
 
     app = FastAPI(
@@ -63,6 +67,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(websocket.router)
     app.include_router(ngsild.router)
     app.include_router(dead_letters.router)
+    app.include_router(incidents.router)
     app.mount("/static/vendor/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR))
     app.mount("/static", StaticFiles(directory=WEB_DIR))
 

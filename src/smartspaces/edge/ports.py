@@ -17,11 +17,11 @@ class ObservationSink(Protocol):
     """Takes accepted observations. Once the call returns they are durable (journalled on the
     bus or buffered on disk): an adapter may then acknowledge its sender. Idempotent per id."""
 
-    async def __call__(self, observations: Sequence[Observation]) -> None: ...
+    async def __call__(self, observations: Sequence[Observation], /) -> None: ...
 
 
 class DeadLetterSink(Protocol):
     """Keeps a rejected input with the adapter's name and the reason; never raises for content
     (the payload is cut to a bounded size by the store)."""
 
-    async def __call__(self, adapter: str, reason: str, payload: str) -> None: ...
+    async def __call__(self, adapter: str, reason: str, payload: str, /) -> None: ...

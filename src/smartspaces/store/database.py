@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from smartspaces.events import AnyEvent, SmartSpace, event_from_json
 from smartspaces.store.devices import DeviceRepository
 from smartspaces.store.errors import StoreError
+from smartspaces.store.incidents import IncidentRepository
 from smartspaces.store.rows import row_values
 from smartspaces.store.tables import (
     EVENT_TABLES,
@@ -66,6 +67,7 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.devices = DeviceRepository(self.engine)
+        self.incidents = IncidentRepository(self.engine)
         self._insert = (
             postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         )

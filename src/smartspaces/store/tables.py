@@ -170,3 +170,31 @@ EVENT_TABLES: dict[str, type[_EventColumns]] = {
     "incident_state_changed": IncidentChangeRow,
 }
 """Which table holds which event kind (the registry the store writes through)."""
+
+
+class IncidentCaseRow(Base):
+    """The live state of each incident case (a projection the incident service rewrites).
+
+    ``payload`` holds the whole case (units, notes, measures, timeline) as the respond stage
+    serialised it; ``version`` rises by one per change so that two operators changing the same
+    case at once cannot overwrite each other (the second write is refused and retried)."""
+
+    __tablename__ = "incident_cases"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    space_id: Mapped[str] = mapped_column(String(128), index=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    level: Mapped[str] = mapped_column(String(16))
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[str] = mapped_column(Text, doc="The case as JSON")
+
+
+class IncidentAlertRow(Base):
+    """Which incident handles which alert: an alert belongs to one incident at most."""
+
+    __tablename__ = "incident_alerts"
+
+    alert_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(64), index=True)

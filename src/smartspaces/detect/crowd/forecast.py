@@ -9,6 +9,7 @@ within ``horizon_s`` and most pairwise slopes agree the density is rising.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import deque
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import numpy as np
 from smartspaces.config import ForecastSettings
 from smartspaces.detect.crowd.errors import CrowdMeasureError
 from smartspaces.detect.crowd.level_of_service import area_use, level_of_service
+from smartspaces.detect.crowd.trajectories import FloatArray, IntArray
 from smartspaces.events import CrowdState, Detection, Level, SmartSpace
 
 DETECTOR_ID = "crowd.forecast"
@@ -48,6 +50,21 @@ def _seconds_to(level: float, target: float, slope: float) -> float:
     return (target - level) / slope if slope > 0 else math.inf
 
 
+@functools.lru_cache(maxsize=256)
+def _pairs(n: int) -> tuple[IntArray, IntArray]:
+    """Indices (i, j) of every pair i < j of n readings (the window holds few sizes)."""
+    i, j = np.triu_indices(n, k=1)
+    return i.astype(np.int64), j.astype(np.int64)
+
+
+def _quantile(ordered: FloatArray, q: float) -> float:
+    """``np.quantile(values, q)`` (linear interpolation) of already sorted values."""
+    position = q * (ordered.size - 1)
+    below = int(position)
+    above = min(below + 1, ordered.size - 1)
+    return float(ordered[below] + (ordered[above] - ordered[below]) * (position - below))
+
+
 class DensityForecaster:
     """Forecast for one space: feed readings in time order with ``step``."""
 
@@ -70,19 +87,22 @@ class DensityForecaster:
             return None
         t = np.array([(r[0] - at).total_seconds() for r in self._readings])
         y = np.array([r[1] for r in self._readings])
-        i, j = np.triu_indices(t.size, k=1)
-        slopes = (y[j] - y[i]) / (t[j] - t[i])
-        slope = float(np.median(slopes))
-        level = float(np.median(y - slope * t))  # the trend line's value at t = 0, i.e. now
-        low_slope, high_slope = np.quantile(slopes, [0.1, 0.9])
+        i, j = _pairs(t.size)
+        # One sort serves the median and both band quantiles: numpy's median and quantile
+        # would each sort again, and this runs once per space per reading.
+        slopes = np.sort((y[j] - y[i]) / (t[j] - t[i]))
+        slope = _quantile(slopes, 0.5)
+        level = _quantile(np.sort(y - slope * t), 0.5)  # the trend line's value at t = 0 (now)
+        low_slope, high_slope = _quantile(slopes, 0.1), _quantile(slopes, 0.9)
+        rising = slopes.size - int(np.searchsorted(slopes, 0.0, side="right"))
         return Forecast(
             at=at,
             density_p_m2=level,
             slope_p_m2_s=slope,
-            rising_share=float(np.mean(slopes > 0)),
+            rising_share=rising / slopes.size,
             seconds_to_red=_seconds_to(level, s.red_p_m2, slope),
-            seconds_to_red_low=_seconds_to(level, s.red_p_m2, float(high_slope)),
-            seconds_to_red_high=_seconds_to(level, s.red_p_m2, float(low_slope)),
+            seconds_to_red_low=_seconds_to(level, s.red_p_m2, high_slope),
+            seconds_to_red_high=_seconds_to(level, s.red_p_m2, low_slope),
         )
 
 

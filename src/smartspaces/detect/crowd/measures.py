@@ -51,15 +51,10 @@ def classic_density(traj: Trajectories, area: Polygon) -> FrameSeries:
     return FrameSeries(frames, counts / area.area)
 
 
-def individual_speed(
-    traj: Trajectories, frame_step: int, border: SpeedBorder = "single_sided"
-) -> FloatArray:
-    """Speed of each row in m/s from the displacement ``frame_step`` frames back and ahead.
-
-    At the ends of a track, ``exclude`` gives NaN, ``single_sided`` measures on the side that
-    has frames, ``adaptive`` shrinks the window equally on both sides. A gap in frames ends a
-    track, so no speed is measured across missing frames.
-    """
+def _speed_window(
+    traj: Trajectories, frame_step: int, border: SpeedBorder
+) -> tuple[IntArray, IntArray]:
+    """Rows (lo, hi) between which each row's displacement is measured (lo == hi: none)."""
     if frame_step < 1:
         raise ValueError("frame_step must be at least 1")
     n = len(traj)
@@ -71,14 +66,39 @@ def individual_speed(
     if border == "exclude":
         lo, hi = rows - frame_step, rows + frame_step
         valid = (lo >= start) & (hi <= end)
-        lo, hi = np.where(valid, lo, rows), np.where(valid, hi, rows)
-    elif border == "single_sided":
+        return np.where(valid, lo, rows), np.where(valid, hi, rows)
+    if border == "single_sided":
         # a side without frame_step frames is replaced by the row itself: [f, f+k] or [f-k, f]
         lo = np.where(rows - frame_step >= start, rows - frame_step, rows)
         hi = np.where(rows + frame_step <= end, rows + frame_step, rows)
-    else:
-        half = np.minimum(frame_step, np.minimum(rows - start, end - rows))
-        lo, hi = rows - half, rows + half
+        return lo, hi
+    half = np.minimum(frame_step, np.minimum(rows - start, end - rows))
+    return rows - half, rows + half
+
+
+def individual_velocity(
+    traj: Trajectories, frame_step: int, border: SpeedBorder = "single_sided"
+) -> tuple[FloatArray, FloatArray]:
+    """Velocity (vx, vy) of each row in m/s, over the same window as ``individual_speed``."""
+    lo, hi = _speed_window(traj, frame_step, border)
+    window = (hi - lo).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(window > 0, traj.frame_rate / window, np.nan)
+    vx = (traj.x[hi] - traj.x[lo]) * scale
+    vy = (traj.y[hi] - traj.y[lo]) * scale
+    return np.asarray(vx, dtype=np.float64), np.asarray(vy, dtype=np.float64)
+
+
+def individual_speed(
+    traj: Trajectories, frame_step: int, border: SpeedBorder = "single_sided"
+) -> FloatArray:
+    """Speed of each row in m/s from the displacement ``frame_step`` frames back and ahead.
+
+    At the ends of a track, ``exclude`` gives NaN, ``single_sided`` measures on the side that
+    has frames, ``adaptive`` shrinks the window equally on both sides. A gap in frames ends a
+    track, so no speed is measured across missing frames.
+    """
+    lo, hi = _speed_window(traj, frame_step, border)
     window = (hi - lo).astype(np.float64)
     distance = np.hypot(traj.x[hi] - traj.x[lo], traj.y[hi] - traj.y[lo])
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -17,7 +17,7 @@ from smartspaces.events import (
     IncidentStateChanged,
     IncidentStatus,
 )
-from smartspaces.respond.incidents.errors import IllegalTransition, IncidentError
+from smartspaces.respond.incidents.errors import IllegalTransition, IncidentError, UnknownUnit
 from smartspaces.respond.incidents.playbooks import TrackedMeasure
 
 SOURCE = "incidents"
@@ -131,7 +131,8 @@ def transition(
         options = ", ".join(sorted(s.value for s in allowed)) or "nothing (it is closed)"
         raise IllegalTransition(
             f"incident {case.id} is {case.status.value}: it cannot become {to.value}; "
-            f"it can become {options}"
+            f"it can become {options}",
+            allowed=(s.value for s in allowed),
         )
     event = IncidentStateChanged(
         source=SOURCE,
@@ -170,7 +171,7 @@ def assign_unit(case: IncidentCase, unit_id: str, actor: str, now: datetime) -> 
 def release_unit(case: IncidentCase, unit_id: str, actor: str, now: datetime) -> IncidentCase:
     """Stand a unit down from the incident."""
     if unit_id not in case.active_units:
-        raise IncidentError(f"unit {unit_id} is not assigned to incident {case.id}")
+        raise UnknownUnit(f"unit {unit_id} is not assigned to incident {case.id}")
     units = tuple(
         u.model_copy(update={"released_at": now})
         if u.unit_id == unit_id and u.released_at is None

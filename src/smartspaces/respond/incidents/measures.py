@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from smartspaces.events import Alert
-from smartspaces.respond.incidents.errors import IncidentError
+from smartspaces.respond.incidents.errors import IncidentError, UnknownMeasure
 from smartspaces.respond.incidents.lifecycle import IncidentCase, TimelineEntry
 from smartspaces.respond.incidents.playbooks import (
     MeasureChange,
@@ -59,7 +59,7 @@ def set_measure(
     """Move one measure on (activated, done, declined), recording who, when and why."""
     current = next((m for m in case.measures if m.id == measure_id), None)
     if current is None:
-        raise IncidentError(f"incident {case.id} has no measure {measure_id!r}")
+        raise UnknownMeasure(f"incident {case.id} has no measure {measure_id!r}")
     allowed = MEASURE_TRANSITIONS[current.status]
     if status not in allowed:
         options = ", ".join(sorted(allowed)) or "nothing"
