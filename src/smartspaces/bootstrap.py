@@ -10,6 +10,7 @@ from smartspaces.bus.base import Bus
 from smartspaces.bus.memory import MemoryBus
 from smartspaces.clock import Clock
 from smartspaces.config import Settings
+from smartspaces.edge.analytics import RateLimiter
 from smartspaces.edge.ngsild.schemas import ModelSchemas
 from smartspaces.events import SmartSpace
 from smartspaces.runtime import Runtime
@@ -27,6 +28,7 @@ class Services:
     spaces: tuple[SmartSpace, ...]
     runtime: Runtime
     schemas: ModelSchemas
+    limiter: RateLimiter
 
     async def close(self) -> None:
         await self.runtime.stop()
@@ -79,4 +81,5 @@ def build_services(
     runtime = Runtime(settings, bus, store, known, clock, timers=timers)
     tune_garbage_collector()
     schemas = ModelSchemas(settings.edge.schema_dir())
-    return Services(settings, clock, store, bus, known, runtime, schemas)
+    limiter = RateLimiter(settings.edge.rate_limit_per_s, settings.edge.rate_burst)
+    return Services(settings, clock, store, bus, known, runtime, schemas, limiter)

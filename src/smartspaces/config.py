@@ -127,6 +127,18 @@ class EdgeSettings(_Section):
     max_message_bytes: int = Field(
         default=262_144, gt=0, description="Largest single message (NGSI-LD entity, MQTT payload)"
     )
+    rate_limit_per_s: float = Field(
+        default=5_000.0, gt=0, description="Observations per second one device may send, sustained"
+    )
+    rate_burst: float = Field(
+        default=20_000.0, ge=1, description="Observations one device may send at once"
+    )
+    health_silence_factor: float = Field(
+        default=3.0, gt=1, description="Silent for this many expected intervals: report it"
+    )
+    health_max_skew_s: float = Field(
+        default=30.0, gt=0, description="Device clock this far from ours: report it"
+    )
     smart_data_models_dir: Path | None = Field(
         default=None,
         description="Official Smart Data Models schemas; default <shared data>/smart-data-models",

@@ -6,6 +6,7 @@ write is idempotent thanks to deterministic ids):
 - ``detect``  observations -> crowd density detector -> detections (+ live space status)
 - ``respond`` detections -> space risk -> alert policy -> risk levels and alerts
 - ``store``   every event -> the store, then to live listeners (WebSocket, CLI)
+- ``edge-health`` observations -> device clock skew; with the timer, silence and flapping
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from smartspaces.bus.base import Bus, Delivery, Subscription
 from smartspaces.clock import Clock
 from smartspaces.config import Settings
 from smartspaces.detect.crowd.density import DETECTOR_ID, CrowdDensityDetector
+from smartspaces.edge.health import DeviceHealthMonitor
 from smartspaces.events import (
     Alert,
     AnyEvent,
@@ -73,6 +75,8 @@ class Runtime:
         self.crowd = CrowdDensityDetector(settings.crowd, by_id)
         self.risk = SpaceRiskAssessor()
         self.alerts = AlertPolicy(by_id, settings.alert_policy)
+        self._edge = settings.edge
+        self.health = DeviceHealthMonitor({})
         self._poll_s = poll_s
         self._timer: asyncio.Task[None] | None = None
         # Off for deterministic runs (headless demo, replay): then time-driven alerts come due
@@ -83,6 +87,7 @@ class Runtime:
             _Worker("detect", ("ss.observation.>",), self._detect),
             _Worker("respond", ("ss.detection.>", "ss.incident_state_changed.>"), self._respond),
             _Worker("store", ("ss.>",), self._store),
+            _Worker("edge-health", ("ss.observation.>",), self._health),
         ]
 
     def add_listener(self, listener: Listener) -> None:
@@ -109,11 +114,18 @@ class Runtime:
         while True:
             await asyncio.sleep(TICK_S)
             try:
-                await self.publish(self.alerts.tick(self.clock.now()))
+                now = self.clock.now()
+                await self.publish([*self.alerts.tick(now), *self.health.tick(now)])
             except Exception:  # the next tick tries again; nothing is lost meanwhile
                 log.exception("timer_failed")
 
     def _restore(self) -> None:
+        # devices registered before the start are watched (a new one from the next start on)
+        self.health = DeviceHealthMonitor(
+            {d.id: d for d in self.store.devices.all()},
+            silence_factor=self._edge.health_silence_factor,
+            max_skew_s=self._edge.health_max_skew_s,
+        )
         # Stage state lives in memory; after a restart it is rebuilt from what was stored, so an
         # alert left open is still updated or cancelled, and occupancy does not restart at zero.
         detections = [
@@ -236,6 +248,14 @@ class Runtime:
                 found.append(alert)
         await self.publish(found)
         await asyncio.to_thread(self.store.update_status, status)
+
+    async def _health(self, batch: list[Delivery]) -> None:
+        now = self.clock.now()
+        found: list[AnyEvent] = []
+        for delivery in batch:
+            if isinstance(delivery.event, Observation):
+                found.extend(self.health.step(delivery.event, now))
+        await self.publish(found)
 
     async def _store(self, batch: list[Delivery]) -> None:
         events = [d.event for d in batch]

@@ -203,3 +203,36 @@ def test_json_lines_keep_the_good_lines(client: TestClient, eventually: Callable
     (rejected,) = body["rejected"]
     assert rejected["index"] == 1 and "line 2 is not JSON" in rejected["reason"]
     assert eventually(lambda: stored(client).count("observation") == 2)
+
+
+def test_a_device_over_its_rate_gets_429_and_nothing_is_taken(settings: Any) -> None:
+    from smartspaces.api import create_app
+    from tests.api.conftest import seed
+
+    limited = settings.model_copy(
+        update={"edge": settings.edge.model_copy(update={"rate_limit_per_s": 1.0, "rate_burst": 5})}
+    )
+    token = seed(limited)
+    with TestClient(create_app(limited), headers={"Authorization": f"Bearer {token}"}) as client:
+        assert client.post(URL, json=[reading(value=i) for i in range(5)]).status_code == 202
+        response = client.post(URL, json=[reading(sensor_id="counter-2")])
+        assert response.status_code == 429
+        assert response.headers["retry-after"] == "1"
+        assert "over its rate" in response.json()["detail"]
+        store = stored(client)
+        assert [letter.reason for letter in store.dead_letters()][0].startswith(
+            "device 'gateway-1'"
+        )
+
+
+def test_a_reading_from_a_skewed_clock_raises_a_device_status(
+    client: TestClient, eventually: Callable[..., Any]
+) -> None:
+    ahead = (datetime.now(UTC) + timedelta(seconds=120)).isoformat()  # within the 300 s skew
+    assert client.post(URL, json=[reading(observed_at=ahead)]).status_code == 202
+
+    def status() -> Any:
+        store = stored(client)
+        return store.count("observation") == 2
+
+    assert eventually(status)

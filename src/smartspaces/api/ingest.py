@@ -27,6 +27,10 @@ class BodyTooLarge(RejectedInput):
     """The request body is over the configured limit."""
 
 
+class RateLimited(RejectedInput):
+    """The sending device is over its rate; nothing of the batch was taken."""
+
+
 @dataclass(frozen=True)
 class IngestOutcome:
     result: BatchResult
@@ -65,6 +69,12 @@ async def ingest(
     validate = validate_json_lines if lines else validate_json_batch
     result = validate(body, ADAPTER, spaces, now, services.settings.api)
     if sender is not None:
+        items = len(result.accepted) + len(result.rejected)
+        if not services.limiter.allow(sender.id, now, cost=items):
+            raise RateLimited(
+                f"device {sender.id!r} is over its rate of "
+                f"{services.settings.edge.rate_limit_per_s:g} observations/s; retry later"
+            )
         result = await _authorised(services, sender, result)
     await services.runtime.publish(result.accepted)
     for rejection in result.rejected:

@@ -10,7 +10,13 @@ from fastapi.responses import JSONResponse
 
 from smartspaces.api.deps import ServicesDep
 from smartspaces.api.device_auth import sending_device
-from smartspaces.api.ingest import BodyTooLarge, dead_letter_body, ingest, read_limited
+from smartspaces.api.ingest import (
+    BodyTooLarge,
+    RateLimited,
+    dead_letter_body,
+    ingest,
+    read_limited,
+)
 from smartspaces.api.views import IngestAnswer, Problem, Rejected, SpaceView
 from smartspaces.errors import RejectedInput
 
@@ -19,6 +25,7 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
     400: {"model": Problem},
     401: {"model": Problem},
     413: {"model": Problem},
+    429: {"model": Problem},
     422: {"model": IngestAnswer},
 }
 
@@ -38,6 +45,9 @@ async def post_observations(request: Request, services: ServicesDep) -> JSONResp
         return JSONResponse({"detail": error.reason}, status_code=413)
     try:
         outcome = await ingest(services, body, request.headers.get("content-type", ""), sender)
+    except RateLimited as error:
+        await dead_letter_body(services, error.reason, body)
+        return JSONResponse({"detail": error.reason}, status_code=429, headers={"Retry-After": "1"})
     except RejectedInput as error:
         await dead_letter_body(services, error.reason, body)
         status = 413 if error.reason.startswith("batch of") else 400
