@@ -39,6 +39,16 @@ if ! pgrep -x mosquitto >/dev/null 2>&1; then
   for _ in $(seq 1 20); do (exec 3<>/dev/tcp/127.0.0.1/1883) 2>/dev/null && break; sleep 0.5; done
 fi
 
+# NATS with JetStream for the distributed bus's tests (and the three-node cluster test).
+if [ ! -x /usr/sbin/nats-server ]; then say "installing nats-server"; apt_install nats-server; fi
+if ! (echo > /dev/tcp/127.0.0.1/4222) 2>/dev/null; then
+  say "starting NATS JetStream"; mkdir -p /var/lib/nats-server
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- \
+    -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log
+  for _ in $(seq 1 50); do (echo > /dev/tcp/127.0.0.1/4222) 2>/dev/null && break; sleep 0.2; done
+fi
+(echo > /dev/tcp/127.0.0.1/4222) 2>/dev/null || { say "NATS did not start"; exit 1; }
+
 # Chromium for the browser tests (Playwright drives Debian's build; nothing is downloaded).
 if [ ! -x /usr/bin/chromium ]; then
   say "installing chromium"; apt_install chromium

@@ -47,10 +47,39 @@ class StoreSettings(_Section):
         return self.url or f"sqlite:///{self.data_dir / 'smartspaces.sqlite3'}"
 
 
+_NAME = r"^[A-Za-z0-9_\-]{1,32}$"  # a NATS stream name part
+_PREFIX = r"^([A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*)?$"  # dot-separated subject tokens
+
+
+class NatsSettings(BaseModel):
+    """The NATS JetStream bus: which servers, and how its streams and consumers are made."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    servers: list[str] = Field(
+        default=["nats://127.0.0.1:4222"], min_length=1, description="Cluster URLs, any subset"
+    )
+    stream_prefix: str = Field(
+        default="SS", pattern=_NAME, description="Streams are named <prefix>_<KIND>"
+    )
+    subject_prefix: str = Field(
+        default="", pattern=_PREFIX, description="Before ss.<kind>.<space>: share a cluster"
+    )
+    replicas: int = Field(default=1, ge=1, le=5, description="Copies of each stream (3: cluster)")
+    ack_wait_s: float = Field(default=30.0, gt=0, description="Redeliver if not acked by then")
+    duplicate_window_s: float = Field(default=120.0, gt=0, description="Dedup ids kept this long")
+    max_age_s: float = Field(default=0.0, ge=0, description="Drop older messages; 0 keeps all")
+    connect_timeout_s: float = Field(default=2.0, gt=0, description="Per server, at start-up")
+    request_timeout_s: float = Field(default=5.0, gt=0, description="Wait for one server answer")
+    publish_retry_s: float = Field(default=15.0, ge=0, description="Retry lost publishes this long")
+
+
 class BusSettings(_Section):
     """The event bus: the embedded journalled one unless a distributed engine is chosen."""
 
-    backend: Literal["memory"] = Field(default="memory", description="Bus engine")
+    backend: Literal["memory", "nats"] = Field(
+        default="memory", description="Bus engine: the embedded one, or NATS JetStream"
+    )
     journal_path: Path | None = Field(
         default=None, description="SQLite journal of the embedded bus; default data_dir/bus.sqlite3"
     )
@@ -467,6 +496,7 @@ class Settings(BaseSettings):
     environment: Literal["development", "production"] = "development"
     store: StoreSettings = Field(default_factory=StoreSettings)
     bus: BusSettings = Field(default_factory=BusSettings)
+    nats: NatsSettings = Field(default_factory=NatsSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     edge: EdgeSettings = Field(default_factory=EdgeSettings)
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
