@@ -11,9 +11,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+import shapely
 from pydantic import ValidationError
 from pyproj import Transformer
-from shapely import ops
 from shapely.geometry import Polygon, shape
 
 from smartspaces.errors import RejectedInput
@@ -36,7 +36,7 @@ def space_from_polygon(
         raise RejectedInput(f"{space_id}: the polygon is empty or self-intersecting")
     centre = polygon.centroid
     project = Transformer.from_crs(4326, utm_epsg(centre.x, centre.y), always_xy=True).transform
-    area = ops.transform(project, polygon).area
+    area = shapely.transform(polygon, project, interleaved=False).area
     if area <= 0:
         raise RejectedInput(f"{space_id}: the polygon has no area")
     ring = tuple((round(x, 7), round(y, 7)) for x, y in polygon.exterior.coords)
