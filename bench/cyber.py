@@ -1,7 +1,8 @@
 """Benchmarks of the cyber detectors; prints figure dicts like bench/run.py's.
 
 - cyber.flows_per_s: Zeek conn.log (TSV) records parsed and run through every network detector
-  in one process. Target: at least 100,000 per second.
+  in one process, fresh detectors each run; the best of ``RUNS`` runs, since a shared machine's
+  other work only ever slows a run down. Target: at least 100,000 per second.
 - cyber.pcap_mb_per_s: a classic pcap decoded with dpkt, assembled into flows and run through
   every network detector.
 """
@@ -26,6 +27,7 @@ from smartspaces.detect.cyber.pcap import PcapFlowReader
 from smartspaces.detect.cyber.zeek import read_conn_log
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
+RUNS = 3
 T0 = 1_773_576_000.0
 FIELDS = (
     "ts uid id.orig_h id.orig_p id.resp_h id.resp_p proto service duration orig_bytes "
@@ -98,9 +100,12 @@ def run(quick: bool) -> list[dict[str, Any]]:
     assets = asset_map_from_dict(ASSETS)
     records = 30_000 if quick else 300_000
     data = conn_log(records)
-    started = time.perf_counter()
-    detections = len(NetworkDetectors(settings, assets).run(read_conn_log(io.BytesIO(data)), NOW))
-    flows_rate = records / (time.perf_counter() - started)
+    rates, detections = [], 0
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        found = NetworkDetectors(settings, assets).run(read_conn_log(io.BytesIO(data)), NOW)
+        rates.append(records / (time.perf_counter() - started))
+        detections = len(found)
     capture = pcap(20_000 if quick else 200_000)
     started = time.perf_counter()
     reader = PcapFlowReader(io.BytesIO(capture), settings)
@@ -109,9 +114,10 @@ def run(quick: bool) -> list[dict[str, Any]]:
     return [
         {
             "name": "cyber.flows_per_s",
-            "value": round(flows_rate),
+            "value": round(max(rates)),
             "unit": "flows/s",
             "target": ">= 100000",
+            "runs": [round(rate) for rate in rates],
             "records": records,
             "detections": detections,
         },

@@ -88,3 +88,11 @@ def test_same_flows_same_detection_ids_and_a_new_episode_after_the_window() -> N
     later = [flow(ts=T0 + 1000 + i, dst=f"10.7.1.{i}", **probe) for i in range(6)]
     first, second = run(scan + later), run(scan + later)
     assert [d.id for d in first] == [d.id for d in second] and len(first) == 2
+
+
+def test_a_flood_from_spoofed_senders_is_counted_without_naming_them_all() -> None:
+    syns = [flow(ts=T0 + i * 0.0001, src=f"198.18.{i // 250 % 250}.{i % 250}", sport=1024,
+                 dst="10.2.0.5", dport=80, conn_state="S0", resp_bytes=0, resp_pkts=0)
+            for i in range(5_000)]  # fmt: skip
+    (flood,) = [d for d in run(syns) if d.detection_type == "cyber.flood"]
+    assert "5000 connections from more than" in flood.summary

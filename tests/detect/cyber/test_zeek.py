@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from dataclasses import asdict
 
 import pytest
 from hypothesis import given, settings
@@ -124,6 +123,7 @@ flows = st.builds(
     service=st.sampled_from(["", "ssh", "http,ssl"]),
     history=st.text("ShADadFfRr", max_size=10),
     uid=st.text("ABCDEFabcdef0123456789", min_size=1, max_size=18),
+    src_mac=st.just(""),
 )  # fmt: skip
 
 
@@ -139,9 +139,8 @@ def test_tsv_and_json_round_trip(original: list[Flow]) -> None:
             for f in original]  # fmt: skip
     assert list(read_conn_log(tsv(fields, rows))) == original
     names = dict(zip(["ts", "uid", "src", "sport", "dst", "dport"], fields[:6], strict=True))
-    lines = [
-        json.dumps({names.get(k, k): v for k, v in asdict(f).items() if v != ""}) for f in original
-    ]
+    records = [{names.get(k, k): v for k, v in f._asdict().items() if v != ""} for f in original]
+    lines = [json.dumps(record) for record in records]
     stream = io.BytesIO("\n".join(lines).encode())
     parsed = list(read_conn_log(stream))
     assert [(p.src, p.dport, p.orig_bytes, p.history) for p in parsed] == [
@@ -167,3 +166,23 @@ def test_any_tsv_row_gives_a_flow_or_a_clear_error(row: list[str]) -> None:
         list(read_conn_log(tsv(FIELDS, [clean])))
     except FlowInputError as error:
         assert "line 7" in error.reason
+
+
+def test_column_and_row_paths_agree_and_markers_read_as_defaults() -> None:
+    rows = [[f"{900 + i}.5", f"C{i}", "10.0.0.1", str(40000 + i), f"10.0.1.{i}", "80", "tcp",
+             "-" if i % 2 else "http", "-" if i % 3 else "0.25", "(empty)" if i % 4 else "12",
+             "-", "S0", "S", "1", "0"] for i in range(50)]  # fmt: skip
+    clean = list(read_conn_log(tsv(FIELDS, rows)))  # one chunk, converted column at a time
+    # an empty line sends the chunk down the row-at-a-time path, which skips it
+    with_blank = tsv(FIELDS, rows).getvalue().replace(b"\n920.5", b"\n\n920.5")
+    assert list(read_conn_log(io.BytesIO(with_blank))) == clean
+    assert (clean[0].service, clean[0].duration_s, clean[0].orig_bytes) == ("http", 0.25, 12)
+    assert (clean[1].service, clean[1].duration_s, clean[1].orig_bytes) == ("", 0.0, 0)
+
+
+def test_flows_before_a_bad_row_in_the_same_chunk_are_yielded_first() -> None:
+    rows = [ROW, ROW, [*ROW[:3], "-1", *ROW[4:]], ROW]
+    got: list[Flow] = []
+    with pytest.raises(FlowInputError, match="line 9: port -1 out of range"):
+        got.extend(read_conn_log(tsv(FIELDS, rows)))
+    assert len(got) == 2

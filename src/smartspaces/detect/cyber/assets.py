@@ -140,8 +140,8 @@ class AssetMap:
 
     def is_internal(self, address: str) -> bool:
         """Whether the address is in a mapped segment or is a mapped device."""
-        placement = self.locate(address)
-        return placement.segment_id is not None or placement.known
+        placement = self._cache.get(address) or self.locate(address)
+        return placement.segment_id is not None or placement.device_id is not None
 
 
 def load_asset_map(path: Path) -> AssetMap:

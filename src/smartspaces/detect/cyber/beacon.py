@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections.abc import Sequence
 from datetime import datetime
 
 from smartspaces.config import CyberSettings
 from smartspaces.detect.cyber.assets import AssetMap
 from smartspaces.detect.cyber.flows import Flow
-from smartspaces.detect.cyber.report import Reporter
-from smartspaces.detect.cyber.window import BoundedStates
+from smartspaces.detect.cyber.report import NOTHING, Reporter
+from smartspaces.detect.cyber.window import forget_oldest
 from smartspaces.events import Detection, Level
 
 DETECTOR_ID = "cyber.beaconing"
-
-
-class _Calls:
-    __slots__ = ("times", "reported")
-
-    def __init__(self, keep: int) -> None:
-        self.times: deque[float] = deque(maxlen=keep)
-        self.reported = False
 
 
 class BeaconDetector:
@@ -35,29 +27,46 @@ class BeaconDetector:
         self._settings = settings
         self._assets = assets
         self._report = Reporter(DETECTOR_ID, assets)
-        keep = settings.beacon_min_events
-        self._calls: BoundedStates[tuple[str, str, int, str], _Calls] = BoundedStates(
-            settings.max_tracked_keys, lambda: _Calls(keep)
-        )
+        self._keep = settings.beacon_min_events
+        # per pair, its last call times as a tuple of floats: far smaller than a deque, and
+        # invisible to the garbage collector; () once reported
+        self._calls: dict[tuple[str, str, int, str], tuple[float, ...]] = {}
+        intervals = self._keep - 1
+        # a median interval of at least m needs the upper half of the intervals at least m,
+        # so calls spanning less than this cannot be a beacon: rejected without sorting
+        self._min_span = (intervals - intervals // 2) * settings.beacon_min_interval_s
 
-    def step(self, flow: Flow, now: datetime) -> list[Detection]:
+    def step(self, flow: Flow, now: datetime) -> Sequence[Detection]:
         if flow.proto == "icmp" or self._assets.is_internal(flow.dst):
-            return []
-        calls = self._calls.get((flow.src, flow.dst, flow.dport, flow.proto))
-        times = calls.times
+            return NOTHING
+        key = (flow.src, flow.dst, flow.dport, flow.proto)
+        calls = self._calls
+        times = calls.get(key)
+        if times is None:
+            if len(calls) >= self._settings.max_tracked_keys:
+                self._calls = calls = forget_oldest(calls, self._settings.max_tracked_keys)
+            calls[key] = (flow.ts,)
+            return NOTHING
+        if not times:
+            return NOTHING  # reported already
         # every start counts: skipping close ones would carve a fake period out of a burst
-        times.append(flow.ts)
-        if calls.reported or len(times) < self._settings.beacon_min_events:
-            return []
+        times = calls[key] = (*times[1 - self._keep :], flow.ts)
+        if len(times) < self._keep or max(times) - min(times) < self._min_span:
+            return NOTHING
+        return self._judge(flow, now, key, times)
+
+    def _judge(
+        self, flow: Flow, now: datetime, key: tuple[str, str, int, str], times: tuple[float, ...]
+    ) -> Sequence[Detection]:
         ordered = sorted(times)
         intervals = sorted(b - a for a, b in zip(ordered, ordered[1:], strict=False))
         median = intervals[len(intervals) // 2]
         if median < self._settings.beacon_min_interval_s:
-            return []
+            return NOTHING
         spread = sorted(abs(i - median) for i in intervals)[len(intervals) // 2]
         if spread / median > self._settings.beacon_max_jitter:
-            return []
-        calls.reported = True
+            return NOTHING
+        self._calls[key] = ()
         summary = (
             f"Periodic beaconing: {{attacker}} contacted {flow.dst} port "
             f"{flow.dport}/{flow.proto} {len(times)} times every {median:.1f} s "

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
 
 from smartspaces.config import CyberSettings
 from smartspaces.detect.cyber.assets import AssetMap
 from smartspaces.detect.cyber.flows import Flow
-from smartspaces.detect.cyber.report import Reporter
-from smartspaces.detect.cyber.window import BoundedStates, DistinctWindow, escalates, ladder
+from smartspaces.detect.cyber.report import NOTHING, Reporter
+from smartspaces.detect.cyber.window import WindowMap, escalates, ladder
 from smartspaces.events import Detection, Level
 
 DETECTOR_ID = "cyber.password_guessing"
@@ -27,13 +27,13 @@ class PasswordGuessingDetector:
     def __init__(self, settings: CyberSettings, assets: AssetMap) -> None:
         self._settings = settings
         self._report = Reporter(DETECTOR_ID, assets)
-        self._windows: BoundedStates[tuple[str, str, int, str], DistinctWindow] = BoundedStates(
-            settings.max_tracked_keys, partial(DistinctWindow, settings.bruteforce_window_s)
+        self._windows: WindowMap[tuple[str, str, int, str]] = WindowMap(
+            settings.max_tracked_keys, settings.bruteforce_window_s
         )
 
-    def step(self, flow: Flow, now: datetime) -> list[Detection]:
+    def step(self, flow: Flow, now: datetime) -> Sequence[Detection]:
         if flow.proto != "tcp":
-            return []
+            return NOTHING
         service = flow.login_service
         s = self._settings
         if (
@@ -42,16 +42,19 @@ class PasswordGuessingDetector:
             or flow.duration_s > s.bruteforce_max_duration_s
             or flow.orig_bytes + flow.resp_bytes > s.bruteforce_max_bytes
         ):
-            return []
-        window = self._windows.get((flow.src, flow.dst, flow.dport, service))
+            return NOTHING
         # one item per connection: the source port tells connections apart within a window
-        count = window.add(flow.ts, (flow.sport, flow.ts))
+        key = (flow.src, flow.dst, flow.dport, service)
+        window = self._windows.add(key, flow.ts, (flow.sport, flow.ts))
+        if window is None:
+            return NOTHING
+        count = len(window)
         threshold = s.bruteforce_min_attempts * (HTTP_FACTOR if service == "http" else 1)
         level = ladder(count, threshold, s.red_factor)
         if level is not None and service in ("telnet", "rdp", "vnc"):
             level = Level.RED  # no legitimate client retries these in bursts
         if not escalates(window, level) or level is None:
-            return []
+            return NOTHING
         target = self._report.assets.locate(flow.dst).describe()
         summary = (
             f"{service.upper()} password guessing: {{attacker}} made {count} short login "

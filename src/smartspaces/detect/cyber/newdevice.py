@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from smartspaces.config import CyberSettings
 from smartspaces.detect.cyber.assets import AssetMap
 from smartspaces.detect.cyber.flows import Flow
-from smartspaces.detect.cyber.report import Reporter
+from smartspaces.detect.cyber.report import NOTHING, Reporter
 from smartspaces.events import Detection, Level
 
 DETECTOR_ID = "cyber.unknown_device"
@@ -22,10 +23,10 @@ class UnknownDeviceDetector:
         self._limit = settings.max_tracked_keys
         self._reported: set[tuple[str, str]] = set()
 
-    def step(self, flow: Flow, now: datetime) -> list[Detection]:
+    def step(self, flow: Flow, now: datetime) -> Sequence[Detection]:
         placement = self._assets.locate(flow.src)
         if not placement.protected:
-            return []
+            return NOTHING
         if not placement.known:
             key, kind = (flow.src, ""), "cyber.unknown_device"
             summary = (
@@ -45,9 +46,9 @@ class UnknownDeviceDetector:
                 f"another device is using its address"
             )
         else:
-            return []
+            return NOTHING
         if key in self._reported:
-            return []
+            return NOTHING
         if len(self._reported) >= self._limit:
             self._reported.clear()  # re-reporting beats growing without bound
         self._reported.add(key)

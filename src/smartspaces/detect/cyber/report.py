@@ -11,6 +11,10 @@ from smartspaces.events import Detection, Level, derive_id
 MAX_SPACES = 8
 """A finding touching more spaces than this is reported in the first ones (bounded fan-out)."""
 
+NOTHING: tuple[Detection, ...] = ()
+"""What a detector's step returns for an ordinary flow: shared, so the hot path allocates
+nothing (a tuple, so no caller can append to it)."""
+
 MAX_LISTED = 10
 """Targets or ports named in a summary; the rest are counted."""
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
 
 from smartspaces.config import CyberSettings
 from smartspaces.detect.cyber.assets import AssetMap
 from smartspaces.detect.cyber.flows import Flow
-from smartspaces.detect.cyber.report import Reporter, listing
-from smartspaces.detect.cyber.window import BoundedStates, DistinctWindow, escalates, ladder
+from smartspaces.detect.cyber.report import NOTHING, Reporter, listing
+from smartspaces.detect.cyber.window import DistinctWindow, WindowMap, escalates, ladder
 from smartspaces.events import Detection
 
 DETECTOR_ID = "cyber.port_scan"
@@ -25,20 +25,22 @@ class HorizontalScanDetector:
     def __init__(self, settings: CyberSettings, assets: AssetMap) -> None:
         self._settings = settings
         self._report = Reporter(DETECTOR_ID, assets)
-        self._windows: BoundedStates[tuple[str, str, int], DistinctWindow] = BoundedStates(
-            settings.max_tracked_keys, partial(DistinctWindow, settings.window_s)
+        self._windows: WindowMap[tuple[str, str, int]] = WindowMap(
+            settings.max_tracked_keys, settings.window_s
         )
 
-    def step(self, flow: Flow, now: datetime) -> list[Detection]:
+    def step(self, flow: Flow, now: datetime) -> Sequence[Detection]:
         # answered flows are ordinary traffic; a scan shows as attempts nobody completed
         if flow.proto == "icmp" or flow.answered:
-            return []
-        window = self._windows.get((flow.src, flow.proto, flow.dport))
-        count = window.add(flow.ts, flow.dst)
+            return NOTHING
+        window = self._windows.add((flow.src, flow.proto, flow.dport), flow.ts, flow.dst)
+        if window is None:
+            return NOTHING
+        count = len(window)
         s = self._settings
         level = ladder(count, s.horizontal_min_targets, s.red_factor)
         if not escalates(window, level) or level is None:
-            return []
+            return NOTHING
         targets = [str(t) for t in window.items()]
         summary = (
             f"Horizontal port scan: {{attacker}} probed {flow.dport}/{flow.proto} on {count} "
@@ -55,19 +57,21 @@ class VerticalScanDetector:
     def __init__(self, settings: CyberSettings, assets: AssetMap) -> None:
         self._settings = settings
         self._report = Reporter(DETECTOR_ID, assets)
-        self._windows: BoundedStates[tuple[str, str, str], DistinctWindow] = BoundedStates(
-            settings.max_tracked_keys, partial(DistinctWindow, settings.window_s)
+        self._windows: WindowMap[tuple[str, str, str]] = WindowMap(
+            settings.max_tracked_keys, settings.window_s
         )
 
-    def step(self, flow: Flow, now: datetime) -> list[Detection]:
+    def step(self, flow: Flow, now: datetime) -> Sequence[Detection]:
         if flow.proto == "icmp" or flow.answered:
-            return []
-        window = self._windows.get((flow.src, flow.dst, flow.proto))
-        count = window.add(flow.ts, flow.dport)
+            return NOTHING
+        window = self._windows.add((flow.src, flow.dst, flow.proto), flow.ts, flow.dport)
+        if window is None:
+            return NOTHING
+        count = len(window)
         s = self._settings
         level = ladder(count, s.vertical_min_ports, s.red_factor)
         if not escalates(window, level) or level is None:
-            return []
+            return NOTHING
         target = self._report.assets.locate(flow.dst).describe()
         summary = (
             f"Vertical port scan: {{attacker}} probed {count} {flow.proto} ports of {target} "
@@ -87,19 +91,19 @@ class IcmpSweepDetector:
     def __init__(self, settings: CyberSettings, assets: AssetMap) -> None:
         self._settings = settings
         self._report = Reporter("cyber.icmp_sweep", assets)
-        self._windows: BoundedStates[str, DistinctWindow] = BoundedStates(
-            settings.max_tracked_keys, partial(DistinctWindow, settings.window_s)
-        )
+        self._windows: WindowMap[str] = WindowMap(settings.max_tracked_keys, settings.window_s)
 
-    def step(self, flow: Flow, now: datetime) -> list[Detection]:
+    def step(self, flow: Flow, now: datetime) -> Sequence[Detection]:
         if flow.proto != "icmp" or flow.sport != self.ECHO_REQUEST:
-            return []
-        window = self._windows.get(flow.src)
-        count = window.add(flow.ts, flow.dst)
+            return NOTHING
+        window = self._windows.add(flow.src, flow.ts, flow.dst)
+        if window is None:
+            return NOTHING
+        count = len(window)
         s = self._settings
         level = ladder(count, s.icmp_sweep_min_targets, s.red_factor)
         if not escalates(window, level) or level is None:
-            return []
+            return NOTHING
         targets = [str(t) for t in window.items()]
         summary = (
             f"ICMP sweep: {{attacker}} sent echo requests to {count} hosts "

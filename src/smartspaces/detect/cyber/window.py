@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Hashable
+from itertools import islice
 from typing import Generic, TypeVar
 
 from smartspaces.events import Level
@@ -40,6 +41,9 @@ class DistinctWindow:
         self._order.append((ts, item))
         return len(self._last)
 
+    def __len__(self) -> int:
+        return len(self._last)
+
     def _expire(self, ts: float) -> None:
         horizon = ts - self.window_s
         order, last = self._order, self._last
@@ -52,8 +56,56 @@ class DistinctWindow:
         return list(self._last)
 
 
+Single = tuple[float, float, Hashable, int]
+"""A window that has held one item so far: (first time, item's last time, item, events)."""
+
+
+class WindowMap(Generic[K]):
+    """A DistinctWindow per key, made only once a key's window holds two distinct items.
+
+    Most keys never get there (one probe per host and port, one call per peer), and a plain
+    tuple of numbers and strings costs the garbage collector nothing, where every window
+    object is walked by each full collection. When full, the oldest keys are forgotten.
+    """
+
+    def __init__(self, limit: int, window_s: float) -> None:
+        self._limit = limit
+        self._window_s = window_s
+        self._states: dict[K, Single | DistinctWindow] = {}
+
+    def add(self, key: K, ts: float, item: Hashable) -> DistinctWindow | None:
+        """Record ``item`` for ``key``; its window once it holds two or more distinct items."""
+        state = self._states.get(key)
+        if state is None:
+            if len(self._states) >= self._limit:
+                self._states = forget_oldest(self._states, self._limit)
+            self._states[key] = (ts, ts, item, 1)
+            return None
+        if isinstance(state, DistinctWindow):
+            state.add(ts, item)
+            return state
+        first, last, only, events = state
+        if last < ts - self._window_s:
+            self._states[key] = (ts, ts, item, 1)  # expired: a new episode
+        elif item == only:
+            # a late repeat cannot shorten the item's life, as in DistinctWindow
+            self._states[key] = (first, max(last, ts), only, events + 1)
+        else:
+            window = self._states[key] = DistinctWindow(self._window_s)
+            window.add(last, only)
+            window.first_ts, window.events = first, events
+            window.add(ts, item)
+            return window
+        return None
+
+
 class BoundedStates(Generic[K, S]):
-    """Per-key state; when full, the key created longest ago is forgotten first."""
+    """Per-key state; when full, the keys created longest ago are forgotten first.
+
+    Forgetting drops the oldest eighth at once: a dict keeps insertion order, but deleting
+    its first key one at a time leaves holes that every later ``next(iter())`` walks over,
+    which made each insertion at the limit cost time in proportion to the limit.
+    """
 
     def __init__(self, limit: int, factory: Callable[[], S]) -> None:
         self._limit = limit
@@ -64,12 +116,21 @@ class BoundedStates(Generic[K, S]):
         state = self._states.get(key)
         if state is None:
             if len(self._states) >= self._limit:
-                del self._states[next(iter(self._states))]
+                self._forget_oldest()
             state = self._states[key] = self._factory()
         return state
 
+    def _forget_oldest(self) -> None:
+        self._states = forget_oldest(self._states, self._limit)
+
     def __len__(self) -> int:
         return len(self._states)
+
+
+def forget_oldest(states: dict[K, S], limit: int) -> dict[K, S]:
+    """``states`` without its oldest eighth (at least one key), for maps grown to ``limit``."""
+    drop = max(limit // 8, 1, len(states) - limit + 1)
+    return dict(islice(states.items(), drop, None))
 
 
 def ladder(count: float, threshold: float, red_factor: float) -> Level | None:

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
+from itertools import chain
 from typing import IO, Any
 
 from smartspaces.detect.cyber.errors import FlowInputError
 from smartspaces.detect.cyber.flows import Flow
-from smartspaces.detect.cyber.lines import text_lines
+from smartspaces.detect.cyber.lines import line_batches
+from smartspaces.detect.cyber.zeek_tsv import REQUIRED, TsvReader
 
-REQUIRED = ("ts", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto")
-"""Columns without which a record is not a connection we can reason about."""
-
-# Flow attribute <- Zeek column, for the optional columns (unknown extra columns are ignored).
 OPTIONAL_INT = {
     "orig_bytes": "orig_bytes",
     "resp_bytes": "resp_bytes",
@@ -29,127 +27,36 @@ OPTIONAL_STR = {
     "uid": "uid",
     "src_mac": "orig_l2_addr",
 }
+"""Flow attribute <- Zeek key, for the optional keys of JSON records (unknown keys ignored)."""
 MAX_PORT = 65_535
+Batches = Iterator[tuple[int, list[str]]]
 
 
 def read_conn_log(stream: IO[bytes], max_line_bytes: int = 65_536) -> Iterator[Flow]:
     """Yield the flows of a conn.log, TSV or JSON lines (told apart by the first line)."""
-    lines = text_lines(stream, max_line_bytes, "conn.log")
-    for number, text in lines:
-        if not text.strip():
-            continue
-        if text.startswith("#"):
-            yield from _tsv(number, text, lines)
-        elif text.lstrip().startswith("{"):
-            yield _json_flow(number, text)
-            for number, text in lines:
-                if text.strip():
-                    yield _json_flow(number, text)
-        else:
-            raise FlowInputError(
-                f"conn.log line {number}: neither a Zeek TSV header ('#...') nor a JSON object"
-            )
-        return
-
-
-def _tsv(first_number: int, first: str, lines: Iterator[tuple[int, str]]) -> Iterator[Flow]:
-    header = _Header()
-    header.read(first_number, first)
-    for number, text in lines:
-        if text.startswith("#"):
-            header.read(number, text)
-        elif header.index is None:
-            raise FlowInputError(f"conn.log line {number}: data before the #fields header")
-        elif text:
-            yield _tsv_flow(number, text.split(header.separator), header.index, header)
-
-
-class _Header:
-    """What the '#' lines of a Zeek TSV log have said so far (they may repeat mid-file)."""
-
-    def __init__(self) -> None:
-        self.separator = "\t"
-        self.unset = "-"
-        self.empty = "(empty)"
-        self.index: dict[str, int] | None = None
-        self.plan: list[tuple[str, int, Callable[[str], object]]] = []
-
-    def read(self, number: int, text: str) -> None:
-        if text.startswith("#separator "):
-            # the only header line written with a space, its value escaped: "#separator \x09"
-            self.separator = text[len("#separator ") :].encode().decode("unicode_escape")
+    batches = line_batches(stream, max_line_bytes, "conn.log")
+    for first, lines in batches:
+        for offset, text in enumerate(lines):
+            if not text.strip():
+                continue
+            rest: Batches = chain([(first + offset, lines[offset:])], batches)
+            if text.startswith("#"):
+                yield from TsvReader().read(rest)
+            elif text.lstrip().startswith("{"):
+                yield from _json(rest)
+            else:
+                raise FlowInputError(
+                    f"conn.log line {first + offset}: neither a Zeek TSV header ('#...') nor "
+                    f"a JSON object"
+                )
             return
-        key, *values = text[1:].split(self.separator)
-        if key == "fields":
-            self.index = _field_index(number, values)
-            self.plan = _plan(self.index)
-        elif key == "unset_field" and values:
-            self.unset = values[0]
-        elif key == "empty_field" and values:
-            self.empty = values[0]
 
 
-def _field_index(number: int, names: list[str]) -> dict[str, int]:
-    missing = [name for name in REQUIRED if name not in names]
-    if missing:
-        raise FlowInputError(
-            f"conn.log line {number}: #fields lacks required column(s) {', '.join(missing)}"
-        )
-    return {name: i for i, name in enumerate(names)}
-
-
-def _tsv_flow(number: int, parts: list[str], index: dict[str, int], header: _Header) -> Flow:
-    # the hot path of every conn.log: plain int()/float() with range checks inline
-    if len(parts) < len(index):
-        raise FlowInputError(
-            f"conn.log line {number}: {len(parts)} columns where #fields names {len(index)}"
-        )
-    unset, empty = header.unset, header.empty
-    try:
-        ts = float(parts[index["ts"]])
-        sport, dport = int(parts[index["id.orig_p"]]), int(parts[index["id.resp_p"]])
-        if not (math.isfinite(ts) and ts >= 0):
-            raise ValueError(f"ts {ts} is not a finite non-negative number")
-        if not (0 <= sport <= MAX_PORT and 0 <= dport <= MAX_PORT):
-            raise ValueError(
-                f"port {sport if sport > MAX_PORT or sport < 0 else dport} out of range"
-            )
-        values: dict[str, Any] = {}
-        for attr, i, convert in header.plan:
-            raw = parts[i]
-            if raw != unset and raw != empty:
-                values[attr] = convert(raw)
-    except ValueError as error:
-        raise FlowInputError(f"conn.log line {number}: {error}") from error
-    return Flow(
-        ts, parts[index["id.orig_h"]], sport, parts[index["id.resp_h"]], dport,
-        parts[index["proto"]], **values,
-    )  # fmt: skip
-
-
-def _tsv_count(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise ValueError(f"negative count {value}")
-    return value
-
-
-def _tsv_duration(raw: str) -> float:
-    return _finite(float(raw))
-
-
-def _tsv_text(raw: str) -> str:
-    return raw
-
-
-def _plan(index: dict[str, int]) -> list[tuple[str, int, Callable[[str], object]]]:
-    """(Flow attribute, column, converter) for the optional columns this log has."""
-    plan: list[tuple[str, int, Callable[[str], object]]] = []
-    if "duration" in index:
-        plan.append(("duration_s", index["duration"], _tsv_duration))
-    plan += [(a, index[c], _tsv_count) for a, c in OPTIONAL_INT.items() if c in index]
-    plan += [(a, index[c], _tsv_text) for a, c in OPTIONAL_STR.items() if c in index]
-    return plan
+def _json(batches: Iterable[tuple[int, list[str]]]) -> Iterator[Flow]:
+    for first, lines in batches:
+        for number, text in enumerate(lines, first):
+            if text.strip():
+                yield _json_flow(number, text)
 
 
 def _json_flow(number: int, text: str) -> Flow:
