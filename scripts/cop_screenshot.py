@@ -43,7 +43,7 @@ def main() -> int:
                     executable_path="/usr/bin/chromium",
                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
                 )
-                page = browser.new_page(viewport={"width": 1500, "height": 900})
+                page = browser.new_page(viewport={"width": 1366, "height": 768})
                 deadline = time.monotonic() + 30
                 while True:
                     try:

@@ -12,7 +12,15 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from smartspaces.api import alert_formats, dead_letters, incidents, ngsild, routes, websocket
+from smartspaces.api import (
+    alert_formats,
+    cop_views,
+    dead_letters,
+    incidents,
+    ngsild,
+    routes,
+    websocket,
+)
 from smartspaces.api.stream import StreamHub
 from smartspaces.bootstrap import Services, build_services
 from smartspaces.clock import SystemClock
@@ -68,6 +76,7 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
     app.include_router(ngsild.router)
     app.include_router(dead_letters.router)
     app.include_router(incidents.router)
+    app.include_router(cop_views.router)
     app.mount("/static/vendor/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR))
     app.mount("/static", StaticFiles(directory=WEB_DIR))
 

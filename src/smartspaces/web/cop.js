@@ -1,129 +1,146 @@
-// The Common Operational Picture: spaces coloured by level of service, risk outlines, live alerts.
-// Everything comes from this server: the map library, the basemap, the data. No CDN, no tiles.
+// The Common Operational Picture: map, live alerts, incidents, spaces, devices. Everything comes
+// from this server (map library, basemap, data): no CDN, no tiles, nothing else on the network.
 "use strict";
+import { acknowledge, addAlert, loadAlerts, needsAck, refreshStates, select, step } from "./cop/alerts.js";
+import { loadDevices } from "./cop/devices.js";
+import { loadIncidents, show as showIncident } from "./cop/incidents.js";
+import { createMap, drawPins, drawSpaces, focusSpace, loadBasemap } from "./cop/map.js";
+import { renderTable, showSpace } from "./cop/space.js";
+import { LEVELS, LOS_COLOURS, api, h, on, replace, state } from "./cop/util.js";
 
-const LOS_COLOURS = { A: "#1a9850", B: "#91cf60", C: "#d9ef8b", D: "#fee08b", E: "#fc8d59", F: "#d73027" };
-const RISK_COLOURS = { normal: "#66bb6a", amber: "#fbc02d", red: "#e53935", critical: "#ff00ff" };
-const state = { layers: new Map(), spaces: new Map(), alerts: [] };
+const TABS = ["alerts", "incidents", "spaces", "devices"];
 
-const map = L.map("map", { zoomControl: true, attributionControl: true, preferCanvas: false });
-map.attributionControl.setPrefix(false);
-map.attributionControl.addAttribution("© OpenStreetMap contributors");
-
-function esc(text) {
-  const span = document.createElement("span");
-  span.textContent = text == null ? "" : String(text);
-  return span.innerHTML;
-}
-
-function fmt(value, digits) {
-  return value == null ? "–" : Number(value).toFixed(digits);
-}
-
-function spaceStyle(space) {
-  const fill = space.level_of_service ? LOS_COLOURS[space.level_of_service] : "#607d8b";
-  return { color: RISK_COLOURS[space.risk_level] || "#999", weight: space.risk_level === "normal" ? 1.5 : 4,
-           fillColor: fill, fillOpacity: 0.6 };
-}
-
-async function loadBasemap() {
-  const response = await fetch("/api/v1/basemap");
-  if (!response.ok) return;
-  const data = await response.json();
-  L.geoJSON(data, {
-    interactive: false,
-    style: (feature) => feature.geometry.type.includes("Polygon")
-      ? { color: "#3a434c", weight: 0.5, fillColor: "#2c343c", fillOpacity: 1 }
-      : { color: "#56616b", weight: 1 },
-  }).addTo(map);
-}
-
-function renderSpaces() {
-  const body = document.querySelector("#spaces tbody");
-  body.innerHTML = "";
-  const sorted = [...state.spaces.values()].sort((a, b) => (b.density_p_m2 || 0) - (a.density_p_m2 || 0));
-  for (const space of sorted) {
-    const row = document.createElement("tr");
-    row.dataset.spaceId = space.id;
-    row.innerHTML = `<td>${esc(space.name)}</td><td class="num">${fmt(space.occupancy_persons, 0)}</td>` +
-      `<td class="num">${fmt(space.density_p_m2, 2)}</td><td>${esc(space.level_of_service || "–")}</td>` +
-      `<td><span class="badge ${esc(space.risk_level)}">${esc(space.risk_level)}</span></td>`;
-    body.appendChild(row);
-    const layer = state.layers.get(space.id);
-    if (layer) {
-      layer.setStyle(spaceStyle(space));
-      layer.setTooltipContent(`${esc(space.name)}: ${fmt(space.density_p_m2, 2)} p/m², LoS ${esc(space.level_of_service || "–")}`);
-    }
+function openTab(name) {
+  for (const tab of TABS) {
+    const selected = tab === name;
+    document.getElementById(`tab-${tab}`).setAttribute("aria-selected", String(selected));
+    document.getElementById(`panel-${tab}`).hidden = !selected;
   }
+  if (name === "devices") loadDevices();
 }
 
 async function refreshSpaces(first) {
-  const response = await fetch("/api/v1/spaces");
-  if (!response.ok) return;
-  const spaces = await response.json();
-  for (const space of spaces) {
-    state.spaces.set(space.id, space);
-    if (!state.layers.has(space.id)) {
-      const layer = L.geoJSON(space.geometry, { style: spaceStyle(space) }).addTo(map);
-      layer.bindTooltip(esc(space.name));
-      state.layers.set(space.id, layer);
-    }
-  }
-  if (first && spaces.length) {
-    const bounds = L.featureGroup([...state.layers.values()]).getBounds();
-    map.fitBounds(bounds.pad(0.3));
-  }
-  renderSpaces();
+  const spaces = await api("/api/v1/spaces");
+  for (const space of spaces) state.spaces.set(space.id, space);
+  drawSpaces(first);
+  renderTable();
 }
 
-function addAlert(alert) {
-  state.alerts.unshift(alert);
-  const list = document.getElementById("alerts");
-  const item = document.createElement("li");
-  item.className = `level-${alert.level}`;
-  item.dataset.alertId = alert.id;
-  // the control room's own clock, not UTC
-  const when = new Date(alert.observed_at).toLocaleTimeString([], { hour12: false });
-  item.innerHTML = `<span class="when">${esc(when)}</span> <span class="badge ${esc(alert.level)}">${esc(alert.level)}</span> ` +
-    `<strong>${esc(alert.msg_type)}</strong> ${esc(alert.headline)}<br><small>${esc(alert.instruction)}</small>`;
-  list.prepend(item);
-  document.getElementById("alert-count").textContent = String(state.alerts.length);
+let spacesTimer = null;
+// Detections come in bursts: one spaces reload per burst is enough.
+function spacesSoon() {
+  if (spacesTimer) return;
+  spacesTimer = setTimeout(() => { spacesTimer = null; refreshSpaces(false).catch(() => {}); }, 150);
 }
 
-async function loadAlerts() {
-  const response = await fetch("/api/v1/alerts?limit=200");
-  if (!response.ok) return;
-  const alerts = await response.json();
-  for (const alert of alerts.reverse()) addAlert(alert);
+let incidentsTimer = null;
+function incidentsSoon() {
+  if (incidentsTimer) return;
+  incidentsTimer = setTimeout(() => { incidentsTimer = null; loadIncidents().catch(() => {}); }, 100);
 }
 
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/api/v1/stream?kinds=alert,risk_level,detection`);
+  const kinds = "alert,risk_level,detection,incident,incident_state_changed";
+  const socket = new WebSocket(`${scheme}://${location.host}/api/v1/stream?kinds=${kinds}`);
   const badge = document.getElementById("connection");
-  socket.onopen = () => { badge.textContent = "live"; badge.className = "online"; };
+  socket.onopen = () => { badge.textContent = "LIVE"; badge.className = "online"; };
   socket.onclose = () => {
-    badge.textContent = "offline, reconnecting…"; badge.className = "offline";
+    badge.textContent = "OFFLINE, reconnecting…"; badge.className = "offline";
     setTimeout(connect, 2000);
   };
   socket.onmessage = (message) => {
     const event = JSON.parse(message.data);
-    if (event.kind === "alert") addAlert(event);
-    if (event.kind === "detection" || event.kind === "risk_level") refreshSpaces(false);
+    if (event.kind === "alert") {
+      addAlert(event, true);
+      drawPins(needsAck);
+    } else if (event.kind === "detection" || event.kind === "risk_level") {
+      spacesSoon();
+    } else if (event.kind === "incident" || event.kind === "incident_state_changed") {
+      incidentsSoon();
+    } else if (event.kind === "gap") {
+      loadAlerts().then(incidentsSoon); // some messages were lost: reload what they carried
+    }
   };
 }
 
 function legend() {
-  const list = document.getElementById("legend");
-  for (const [grade, colour] of Object.entries(LOS_COLOURS)) {
-    const item = document.createElement("li");
-    item.style.background = colour;
-    item.textContent = grade;
-    list.appendChild(item);
-  }
+  const levels = Object.entries(LEVELS).map(([name, level]) =>
+    h("li", { className: `badge level-${name}` }, level.label));
+  const grades = Object.entries(LOS_COLOURS).map(([grade, colour]) =>
+    h("li", { style: `background:${colour}`, className: `los los-${grade}` }, grade));
+  replace(document.getElementById("legend"),
+    h("div", {}, "Risk (outline): ", h("ul", {}, levels)),
+    h("div", {}, "Level of service (fill, A free to F jammed): ", h("ul", {}, grades)));
 }
 
+const SHORTCUTS = {
+  n: () => step(1, false), j: () => step(1, false), p: () => step(-1, false), k: () => step(-1, false),
+  N: () => step(1, true), a: () => acknowledge(state.selectedAlert),
+  i: () => {
+    const incident = state.incidentByAlert.get(state.selectedAlert);
+    if (incident) { openTab("incidents"); showIncident(incident, true); }
+  },
+  s: () => {
+    const alert = state.alerts.find((a) => a.id === state.selectedAlert);
+    if (alert) { openTab("spaces"); showSpace(alert.space_id); focusSpace(alert.space_id); }
+  },
+  o: () => document.getElementById("operator").focus(),
+  1: () => openTab("alerts"), 2: () => openTab("incidents"), 3: () => openTab("spaces"), 4: () => openTab("devices"),
+  "?": () => { const help = document.getElementById("help"); help.hidden = !help.hidden; },
+  Escape: () => { document.getElementById("help").hidden = true; },
+};
+
+function keyboard(event) {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  const typing = event.target.closest && event.target.closest("input, textarea, select");
+  if (typing) {
+    if (event.key === "Escape") event.target.blur();
+    return;
+  }
+  const action = SHORTCUTS[event.key];
+  if (!action) return;
+  event.preventDefault();
+  if (["n", "j", "p", "k", "N", "a"].includes(event.key)) openTab("alerts");
+  action();
+}
+
+function operatorField() {
+  const input = document.getElementById("operator");
+  input.value = localStorage.getItem("cop.operator") || "";
+  input.addEventListener("change", () => localStorage.setItem("cop.operator", input.value.trim()));
+}
+
+function tick() {
+  document.getElementById("clock").textContent = new Date().toLocaleTimeString([], { hour12: false });
+}
+
+on("select-alert", (id) => { state.operatorChose = true; openTab("alerts"); select(id); });
+on("select-space", (id) => { openTab("spaces"); showSpace(id); });
+on("alerts-changed", () => refreshStates());
+on("incident-changed", (incident) => {
+  state.selectedIncident = incident.id;
+  loadIncidents().catch(() => {});
+});
+on("incidents-stale", () => incidentsSoon());
+on("incidents-loaded", () => { refreshStates(); drawPins(needsAck); });
+
+for (const tab of TABS) document.getElementById(`tab-${tab}`).addEventListener("click", () => openTab(tab));
+document.addEventListener("keydown", keyboard);
+document.getElementById("help-button").addEventListener("click", SHORTCUTS["?"]);
+operatorField();
 legend();
-map.setView([39.4699, -0.3763], 17);
-loadBasemap().then(() => refreshSpaces(true)).then(loadAlerts).then(connect);
-setInterval(() => refreshSpaces(false), 3000);
+createMap();
+tick();
+setInterval(tick, 1000);
+loadBasemap()
+  .then(() => refreshSpaces(true))
+  .then(loadIncidents)
+  .then(loadAlerts)
+  .then(() => { refreshStates(); drawPins(needsAck); })
+  .finally(connect);
+setInterval(() => refreshSpaces(false).catch(() => {}), 5000);
+setInterval(() => {
+  if (state.selectedSpace && !document.getElementById("panel-spaces").hidden) showSpace(state.selectedSpace);
+  if (!document.getElementById("panel-devices").hidden) loadDevices();
+}, 10000);

@@ -1,0 +1,143 @@
+// Shared helpers: DOM building without innerHTML, the API client, formats, the level palette.
+"use strict";
+
+// Colour-blind-safe (IBM design palette), always shown with the level's word next to it.
+export const LEVELS = {
+  normal: { colour: "#648fff", label: "NORMAL", rank: 0 },
+  amber: { colour: "#ffb000", label: "AMBER", rank: 1 },
+  red: { colour: "#fe6100", label: "RED", rank: 2 },
+  critical: { colour: "#dc267f", label: "CRITICAL", rank: 3 },
+};
+// Level of service A (free) to F (jammed): cividis, ordered by lightness for every colour vision.
+export const LOS_COLOURS = { A: "#00224e", B: "#35456c", C: "#666970", D: "#958f78", E: "#cbba69", F: "#fee838" };
+
+// Build an element: h("li", {className: "x", dataset: {id}}, "text", child). Strings become text
+// nodes, never markup, so server data cannot inject HTML.
+export function h(tag, props, ...children) {
+  const element = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (value == null || value === false) continue;
+    if (key === "dataset") Object.assign(element.dataset, value);
+    else if (key === "className") element.className = value;
+    else if (key.startsWith("on")) element.addEventListener(key.slice(2), value);
+    else element.setAttribute(key, value === true ? "" : String(value));
+  }
+  append(element, children);
+  return element;
+}
+
+function append(element, children) {
+  for (const child of children.flat()) {
+    if (child == null || child === false) continue;
+    element.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+export function replace(element, ...children) {
+  element.replaceChildren();
+  append(element, children);
+  return element;
+}
+
+export function svg(tag, attrs, ...children) {
+  const element = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [key, value] of Object.entries(attrs || {})) element.setAttribute(key, String(value));
+  append(element, children);
+  return element;
+}
+
+export function levelOf(name) {
+  return LEVELS[name] || { colour: "#9e9e9e", label: String(name || "unknown").toUpperCase(), rank: -1 };
+}
+
+export function badge(level) {
+  const known = LEVELS[level] ? level : "unknown";
+  return h("span", { className: `badge level-${known}` }, levelOf(level).label);
+}
+
+export function fmt(value, digits) {
+  return value == null || Number.isNaN(Number(value)) ? "–" : Number(value).toFixed(digits);
+}
+
+// The control room's own clock, 24 h, not UTC.
+export function clockTime(iso) {
+  return iso ? new Date(iso).toLocaleTimeString([], { hour12: false }) : "–";
+}
+
+export function duration(seconds) {
+  if (seconds == null) return "–";
+  const s = Math.round(seconds);
+  if (s < 90) return `${s} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
+function explain(detail) {
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) return detail.map((e) => `${(e.loc || []).slice(1).join(".")}: ${e.msg}`).join("; ");
+  return (detail && detail.message) || JSON.stringify(detail);
+}
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(explain(detail));
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+// GET or POST JSON to this server; a refused request throws ApiError with the server's reason.
+export async function api(path, body) {
+  const init = body === undefined ? {} : {
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+  };
+  const response = await fetch(path, init);
+  const data = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
+  if (!response.ok) throw new ApiError(response.status, data ? data.detail : response.statusText);
+  return data;
+}
+
+// A tiny publish/subscribe between the panels.
+const listeners = new Map();
+export function on(topic, listener) {
+  if (!listeners.has(topic)) listeners.set(topic, []);
+  listeners.get(topic).push(listener);
+}
+export function emit(topic, value) {
+  for (const listener of listeners.get(topic) || []) listener(value);
+}
+
+// Say something to the operator (errors of their actions, confirmations).
+export function say(text, isError) {
+  const line = document.getElementById("notice");
+  line.className = isError ? "notice error" : "notice";
+  line.textContent = text;
+  clearTimeout(say.timer);
+  say.timer = setTimeout(() => { line.textContent = ""; line.className = "notice"; }, isError ? 10000 : 4000);
+}
+
+export const state = {
+  spaces: new Map(), // id -> SpaceView
+  alerts: [], // newest first
+  alertIds: new Set(),
+  incidents: new Map(), // id -> summary
+  incidentByAlert: new Map(), // alert id -> incident id
+  selectedAlert: null,
+  operatorChose: false, // once the operator picks an alert, new ones do not steal the selection
+  selectedIncident: null,
+  selectedSpace: null,
+};
+
+// The operator's name as the API records actors: letters, digits and . _ : - (no spaces).
+export const OPERATOR_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+// The name every action is recorded with; null (and the operator told why) when it is missing.
+export function operator() {
+  const input = document.getElementById("operator");
+  const name = input.value.trim();
+  if (OPERATOR_PATTERN.test(name)) return name;
+  say(name ? "The operator name may hold letters, digits and . _ : - only (no spaces), e.g. ruiz.j"
+    : "Type your name in the Operator box first: every action is recorded with it.", true);
+  input.focus();
+  return null;
+}
