@@ -50,6 +50,10 @@ class Level(StrEnum):
 
 _LEVEL_RANK = {Level.NORMAL: 0, Level.AMBER: 1, Level.RED: 2, Level.CRITICAL: 3}
 
+AttributeName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+AttributeValue = str | float | int | bool
+"""Detection evidence: short named values (units in the name, as everywhere)."""
+
 LevelOfService = Literal["A", "B", "C", "D", "E", "F"]
 """Fruin level of service, A (free) to F (jammed)."""
 
@@ -225,6 +229,12 @@ class Detection(_Event):
     confidence: float = Field(default=1.0, ge=0, le=1)
     summary: str = Field(default="", max_length=2000)
     crowd: CrowdState | None = None
+    attributes: dict[AttributeName, AttributeValue] = Field(
+        default_factory=dict,
+        max_length=32,
+        description="Typed evidence for fusion and operators (e.g. asset_id, target_ip, "
+        "heading_deg, count_persons); never personal data",
+    )
 
     def _identity(self) -> tuple[object, ...]:
         return (self.detector, self.detection_type, self.space_id, self.observed_at, self.level)
@@ -255,6 +265,9 @@ class RiskLevel(_Event):
     score: float = Field(ge=0, le=1)
     asset_id: Identifier | None = None
     reasons: tuple[str, ...] = ()
+    grade: int | None = Field(
+        default=None, ge=1, le=5, description="Risk on the 1 (low) to 5 (extreme) scale"
+    )
 
     def _identity(self) -> tuple[object, ...]:
         return (self.space_id, self.asset_id or "", self.observed_at, self.level)

@@ -1,0 +1,1 @@
+"""The city model: infrastructure assets, the spaces they serve, and their dependencies."""
