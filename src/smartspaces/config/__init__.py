@@ -20,6 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from smartspaces.config.fusion import FusionSettings
 from smartspaces.config.infrastructure import (
     ApiSettings,
     BufferSettings,
@@ -30,6 +31,9 @@ from smartspaces.config.infrastructure import (
     StoreSettings,
     shared_data_dir,
 )
+from smartspaces.config.retention import RetentionSettings
+from smartspaces.config.security import SecuritySettings
+from smartspaces.config.simulation import SimulationSettings
 from smartspaces.config.stages import (
     AlertFormatSettings,
     AlertPolicySettings,
@@ -56,11 +60,15 @@ __all__ = [
     "CyberSettings",
     "EdgeSettings",
     "ForecastSettings",
+    "FusionSettings",
     "IntegritySettings",
     "MqttSettings",
     "NatsSettings",
+    "RetentionSettings",
     "ScenarioSettings",
+    "SecuritySettings",
     "Settings",
+    "SimulationSettings",
     "StoreSettings",
     "load_settings",
     "shared_data_dir",
@@ -90,6 +98,10 @@ class Settings(BaseSettings):
     alert_policy: AlertPolicySettings = Field(default_factory=AlertPolicySettings)
     crowd: CrowdSettings = Field(default_factory=CrowdSettings)
     scenario: ScenarioSettings = Field(default_factory=ScenarioSettings)
+    fusion: FusionSettings = Field(default_factory=FusionSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    simulation: SimulationSettings = Field(default_factory=SimulationSettings)
 
     @classmethod
     def settings_customise_sources(
