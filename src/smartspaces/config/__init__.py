@@ -20,6 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from smartspaces.config.delivery import DeliverySettings, TakTarget, WebhookTarget
 from smartspaces.config.fusion import FusionSettings
 from smartspaces.config.infrastructure import (
     ApiSettings,
@@ -58,6 +59,7 @@ __all__ = [
     "CapStatus",
     "CrowdSettings",
     "CyberSettings",
+    "DeliverySettings",
     "EdgeSettings",
     "ForecastSettings",
     "FusionSettings",
@@ -70,6 +72,8 @@ __all__ = [
     "Settings",
     "SimulationSettings",
     "StoreSettings",
+    "TakTarget",
+    "WebhookTarget",
     "load_settings",
     "shared_data_dir",
 ]
@@ -102,6 +106,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     simulation: SimulationSettings = Field(default_factory=SimulationSettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
 
     @classmethod
     def settings_customise_sources(

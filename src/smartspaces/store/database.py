@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from smartspaces.events import AnyEvent, SmartSpace, event_from_json
+from smartspaces.store.deliveries import DeliveryRepository
 from smartspaces.store.devices import DeviceRepository
 from smartspaces.store.errors import StoreError
 from smartspaces.store.incidents import IncidentRepository
@@ -67,6 +68,7 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.devices = DeviceRepository(self.engine)
+        self.deliveries = DeliveryRepository(self.engine)
         self.incidents = IncidentRepository(self.engine)
         self._insert = (
             postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert

@@ -89,3 +89,56 @@ def cot_event(alert: Alert, space: SmartSpace, stale_after_s: float = 3600.0) ->
         space_id=alert.space_id,
     )
     return bytes(etree.tostring(event, xml_declaration=True, encoding="UTF-8", standalone=True))
+
+
+UNIT_TYPE = "a-f-G-U"
+"""A friendly ground unit: TAK draws it with the blue friendly frame."""
+
+
+def unit_uid(unit_id: str) -> str:
+    """A unit's uid on TAK maps: the same for every update of that unit."""
+    return f"{UID_PREFIX}unit.{unit_id}"
+
+
+def cot_unit_event(
+    unit_id: str,
+    incident_id: str,
+    space: SmartSpace,
+    at: datetime,
+    released: bool = False,
+    stale_after_s: float = 3600.0,
+) -> bytes:
+    """A unit assigned to an incident, shown at the incident's space (units report no position
+    to us; their own TAK devices do that). A released unit's marker is deleted."""
+    uid = unit_uid(unit_id)
+    event = etree.Element(
+        "event",
+        version="2.0",
+        uid=f"{uid}.delete" if released else uid,
+        type=DELETE_TYPE if released else UNIT_TYPE,
+        how=HOW,
+        time=cot_time(at),
+        start=cot_time(at),
+        stale=cot_time(at + timedelta(seconds=stale_after_s)),
+    )
+    lon, lat = space.centroid.coordinates
+    etree.SubElement(
+        event,
+        "point",
+        lat=f"{lat:.7f}",
+        lon=f"{lon:.7f}",
+        hae=UNKNOWN,
+        ce=f"{math.sqrt(space.area_m2 / math.pi):.1f}",
+        le=UNKNOWN,
+    )
+    detail = etree.SubElement(event, "detail")
+    if released:
+        etree.SubElement(detail, "link", uid=uid, relation="none", type=UNIT_TYPE)
+        etree.SubElement(detail, "__forcedelete")
+    etree.SubElement(detail, "contact", callsign=unit_id)
+    remarks = etree.SubElement(detail, "remarks")
+    remarks.text = f"{'released from' if released else 'assigned to'} {incident_id} at {space.name}"
+    etree.SubElement(
+        detail, "smartspaces", unit_id=unit_id, incident_id=incident_id, space_id=space.id
+    )
+    return bytes(etree.tostring(event, xml_declaration=True, encoding="UTF-8", standalone=True))

@@ -61,6 +61,11 @@ class Attempt:
     error: str
     elapsed_ms: float
 
+    @property
+    def ok(self) -> bool:
+        """Delivered: a 2xx, or (transports without a status) no error."""
+        return (200 <= self.status < 300) if self.status is not None else not self.error
+
 
 @dataclass(frozen=True)
 class DeliveryResult:
@@ -96,11 +101,16 @@ class WebhookSender:
         self._sleep = sleep  # injected so tests and the demo need not wait for real
 
     async def deliver(
-        self, url: str, body: bytes, secret: bytes, delivery_id: str
+        self,
+        url: str,
+        body: bytes,
+        secret: bytes,
+        delivery_id: str,
+        content_type: str = "application/json",
     ) -> DeliveryResult:
         """POST ``body`` to ``url`` until a 2xx, a refusal or the last attempt."""
         headers = {
-            "Content-Type": "application/json",
+            "Content-Type": content_type,
             SIGNATURE_HEADER: sign(body, secret),
             DELIVERY_HEADER: delivery_id,
         }
