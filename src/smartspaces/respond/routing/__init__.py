@@ -1,0 +1,1 @@
+"""Responder routing over a street graph, around hazards (crowds, blocked streets). Pure."""
