@@ -23,6 +23,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+import alerts  # bench/alerts.py
 import bus_nats  # bench/bus_nats.py
 import crowd  # bench/crowd.py (this folder is on sys.path when run as a script)
 import cyber  # bench/cyber.py
@@ -38,7 +39,7 @@ from smartspaces.respond.alerts.policy import AlertPolicy
 from smartspaces.respond.risk.space_risk import SpaceRiskAssessor
 
 RESULTS = Path(__file__).with_name("results.json")
-STAGE_BENCHES = (crowd, cyber, edge_http, edge_mqtt, bus_nats)
+STAGE_BENCHES = (crowd, cyber, alerts, edge_http, edge_mqtt, bus_nats)
 T0 = datetime(2026, 3, 15, 11, 0, tzinfo=UTC)
 SPACES = 50
 COUNTERS = 8
