@@ -28,6 +28,11 @@ fi
 if ! psql -h 127.0.0.1 -U "$user" -d postgres -tAc "select 1 from pg_database where datname='test'" | grep -q 1; then
   say "creating database test"; psql -h 127.0.0.1 -U "$user" -d postgres -c 'create database test'
 fi
+# PostGIS for the store's spatial queries (the store works without it, the tests want it).
+pg_major="$(psql -h 127.0.0.1 -U "$user" -d test -tAc 'show server_version_num' | cut -c1-2)"
+if ! psql -h 127.0.0.1 -U "$user" -d test -tAc "select 1 from pg_available_extensions where name='postgis'" | grep -q 1; then
+  say "installing PostGIS"; apt_install "postgresql-${pg_major}-postgis-3"
+fi
 
 # Mosquitto for the MQTT adapter tests (and mosquitto_pub for the benchmark).
 if ! command -v mosquitto >/dev/null 2>&1 || ! command -v mosquitto_pub >/dev/null 2>&1; then

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from smartspaces.clock import SimulatedClock
@@ -93,22 +95,47 @@ def make_store(tmp_path: Path) -> Iterator[Callable[[str], Store]]:
     """Opens a migrated store on 'sqlite' (a temporary file) or 'postgres' (the real server,
     in a schema of its own so tests never see each other's rows)."""
     opened: list[Store] = []
+    schemas: list[str] = []
 
     def make(backend: str) -> Store:
         if backend == "sqlite":
             store = Store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
         else:
-            store = Store(POSTGRES_URL)
-            store.drop_all()
+            schema = private_schema()
+            schemas.append(schema)
+            store = Store(postgres_url(schema))
         store.migrate()
         opened.append(store)
         return store
 
     yield make
     for store in opened:
-        if store.engine.dialect.name == "postgresql":
-            store.drop_all()
         store.close()
+    for schema in schemas:
+        drop_schema(schema)
+
+
+def private_schema() -> str:
+    """A new, empty PostgreSQL schema: tests running at the same time never share tables."""
+    schema = f"t_{uuid.uuid4().hex[:16]}"
+    with psycopg.connect(_libpq_url(), autocommit=True) as connection:
+        connection.execute(f'create schema "{schema}"')
+    return schema
+
+
+def postgres_url(schema: str) -> str:
+    """The test server's URL with ``schema`` first on the search path (PostGIS stays reachable
+    in ``public``)."""
+    return f"{POSTGRES_URL}?options=-csearch_path%3D{schema},public"
+
+
+def drop_schema(schema: str) -> None:
+    with psycopg.connect(_libpq_url(), autocommit=True) as connection:
+        connection.execute(f'drop schema if exists "{schema}" cascade')
+
+
+def _libpq_url() -> str:
+    return POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 def minutes(n: float) -> timedelta:

@@ -25,6 +25,7 @@ from smartspaces.store.devices import DeviceRepository
 from smartspaces.store.errors import StoreError
 from smartspaces.store.incidents import IncidentRepository
 from smartspaces.store.rows import row_values
+from smartspaces.store.spatial import SpatialRepository
 from smartspaces.store.tables import (
     EVENT_TABLES,
     AlertRow,
@@ -69,6 +70,7 @@ class Store:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.devices = DeviceRepository(self.engine)
         self.deliveries = DeliveryRepository(self.engine)
+        self.spatial = SpatialRepository(self.engine)
         self.incidents = IncidentRepository(self.engine)
         self._insert = (
             postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
@@ -106,6 +108,7 @@ class Store:
                         payload=space.model_dump_json(),
                     )
                 )
+        self.spatial.refresh()
 
     def append_events(self, events: Sequence[AnyEvent]) -> int:
         """Store events, skipping ids already stored; returns how many were new."""

@@ -9,8 +9,17 @@ from smartspaces.store.tables import Base
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - only `alembic` run by hand takes this path
     raise RuntimeError("run migrations through smartspaces.store.Store.migrate()")
+# On PostgreSQL the version table lives in the schema the store writes to (the first on the
+# search path): a database holding several schemas (one per site, or per test) keeps each one's
+# migration state apart, even when another schema on the path has its own alembic_version.
+schema = (
+    connection.exec_driver_sql("select current_schema()").scalar()
+    if connection.dialect.name == "postgresql"
+    else None
+)
 context.configure(
     connection=connection,
+    version_table_schema=schema,
     target_metadata=Base.metadata,
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite can only ALTER by copying
     compare_type=True,
