@@ -28,6 +28,7 @@ import bus_nats  # bench/bus_nats.py
 import crowd  # bench/crowd.py (this folder is on sys.path when run as a script)
 import cyber  # bench/cyber.py
 import edge_http  # bench/edge_http.py
+import fusion  # bench/fusion.py
 import edge_mqtt  # bench/edge_mqtt.py
 from smartspaces.bootstrap import build_services, tune_garbage_collector
 from smartspaces.clock import SimulatedClock
@@ -39,7 +40,7 @@ from smartspaces.respond.alerts.policy import AlertPolicy
 from smartspaces.respond.risk.space_risk import SpaceRiskAssessor
 
 RESULTS = Path(__file__).with_name("results.json")
-STAGE_BENCHES = (crowd, cyber, alerts, edge_http, edge_mqtt, bus_nats)
+STAGE_BENCHES = (crowd, cyber, fusion, alerts, edge_http, edge_mqtt, bus_nats)
 T0 = datetime(2026, 3, 15, 11, 0, tzinfo=UTC)
 SPACES = 50
 COUNTERS = 8
