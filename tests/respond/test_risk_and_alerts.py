@@ -1,39 +1,13 @@
-"""Risk per space and the alert policy: raise, update with references, cancel."""
+"""The alert policy on risk levels: raise, update with references, cancel (the space risk
+itself is tested in tests/respond/risk/)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from smartspaces.events import Detection, Level, RiskLevel
+from smartspaces.events import Level, RiskLevel
 from smartspaces.respond.alerts.policy import AlertPolicy
-from smartspaces.respond.risk.space_risk import SpaceRiskAssessor
 from tests.conftest import T0, square
-
-
-def detection(level: Level, minute: int, kind: str = "crowd.density_level") -> Detection:
-    return Detection(
-        source="crowd.density",
-        space_id="plaza",
-        observed_at=T0 + timedelta(minutes=minute),
-        received_at=T0,
-        derived_from=(f"obs-{minute}",),
-        detector="crowd.density",
-        detection_type=kind,
-        level=level,
-        summary=f"density {level.value}",
-    )
-
-
-def test_risk_follows_the_highest_current_detection() -> None:
-    risk = SpaceRiskAssessor()
-    amber = risk.step(detection(Level.AMBER, 1), T0)
-    assert amber is not None and amber.level == Level.AMBER and amber.score == 0.4
-    assert amber.derived_from == (detection(Level.AMBER, 1).id,)
-    other = risk.step(detection(Level.RED, 2, kind="video.zone_density"), T0)
-    assert other is not None and other.level == Level.RED
-    # the crowd detector calming down does not lower the risk while video still says red
-    assert risk.step(detection(Level.NORMAL, 3), T0) is None
-    assert risk.level("plaza") == Level.RED
 
 
 def risk(level: Level, minute: int) -> RiskLevel:
