@@ -13,6 +13,7 @@ from smartspaces.config import Settings
 from smartspaces.events import Alert
 from smartspaces.respond.alerts.cap_xml import CapSchemas
 from smartspaces.store import Store
+from tests.api.conftest import issue_key
 from tests.conftest import square
 from tests.respond.conftest import shared_data
 from tests.respond.test_cap_out import lifecycle
@@ -32,15 +33,25 @@ def alerts(settings: Settings) -> list[Alert]:
     return issued
 
 
+@pytest.fixture
+def police_key(settings: Settings) -> str:
+    """A police control room's key: its agency receives every alert."""
+    store = Store(settings.store.database_url())
+    try:
+        return issue_key(store, "police_operator", "valencia-police")
+    finally:
+        store.close()
+
+
 @pytest.fixture(scope="module")
 def cap_schemas() -> CapSchemas:
     return CapSchemas.from_dir(shared_data("cap", "schema"))
 
 
 @pytest.fixture
-def client(settings: Settings, alerts: list[Alert]) -> Iterator[TestClient]:
+def client(settings: Settings, alerts: list[Alert], police_key: str) -> Iterator[TestClient]:
     app = create_app(settings)
-    with TestClient(app) as test_client:
+    with TestClient(app, headers={"X-API-Key": police_key}) as test_client:
         yield test_client
 
 

@@ -46,7 +46,8 @@ def test_a_reading_from_an_unregistered_device_is_replayed_after_registration(
 
 
 def test_letters_refused_before_reading_cannot_be_replayed(client: TestClient) -> None:
-    refused = client.post("/api/v1/observations", json=[], headers={"Authorization": ""})
+    nobody = {"Authorization": "", "X-API-Key": ""}
+    refused = client.post("/api/v1/observations", json=[], headers=nobody)
     assert refused.status_code == 401
     (letter,) = client.get("/api/v1/dead-letters?adapter=http").json()
     report = client.post("/api/v1/dead-letters/replay").json()

@@ -1,5 +1,5 @@
 """Incidents over the real app: open from an alert, lifecycle, units, notes, measures, errors,
-and every change stored, audited and published."""
+and every change stored, audited (with the signed-in operator as the actor) and published."""
 
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from smartspaces.api import create_app, incidents
+from smartspaces.api import create_app
 from smartspaces.config import Settings
 from smartspaces.events import Alert, IncidentStateChanged, Level, event_from_json
 from smartspaces.store import Store
 from smartspaces.store.tables import AuditRow, IncidentChangeRow
-from tests.api.conftest import seed
+from tests.api.conftest import add_user, seed, sign_in
 from tests.conftest import T0, square
 
 SQUARE = "plaza-ayuntamiento"  # a space the shipped València playbook covers
@@ -53,56 +53,72 @@ def store(settings: Settings) -> Iterator[Store]:
     opened = Store(settings.store.database_url())
     opened.put_spaces([square(SQUARE)])
     opened.append_events([AMBER, RED, OTHER, CANCEL])
+    for name in ("operator-1", "operator-2"):
+        add_user(opened, name)  # both in the police control room
     yield opened
     opened.close()
 
 
 @pytest.fixture
 def client(settings: Settings, store: Store) -> Iterator[TestClient]:
-    app = create_app(settings)
-    # until app.py includes the router itself
-    if not any(getattr(r, "path", "").startswith(incidents.router.prefix) for r in app.routes):
-        app.include_router(incidents.router)
-    with TestClient(app) as test_client:
+    with TestClient(create_app(settings)) as test_client:
         yield test_client
 
 
-def post(client: TestClient, path: str, **body: Any) -> Any:
-    answer = client.post(f"/api/v1/incidents{path}", json=body)
+@pytest.fixture
+def op1(client: TestClient) -> dict[str, str]:
+    return sign_in(client, "operator-1")
+
+
+@pytest.fixture
+def op2(client: TestClient) -> dict[str, str]:
+    return sign_in(client, "operator-2")
+
+
+def post(client: TestClient, path: str, who: dict[str, str], **body: Any) -> Any:
+    answer = client.post(f"/api/v1/incidents{path}", json=body, headers=who)
     assert answer.status_code in (200, 201), answer.text
     return answer.json()
 
 
 def test_open_proposes_the_playbook_and_walks_the_whole_lifecycle(
-    client: TestClient, store: Store, eventually: Callable[..., Any]
+    client: TestClient,
+    store: Store,
+    op1: dict[str, str],
+    op2: dict[str, str],
+    eventually: Callable[..., Any],
 ) -> None:
-    case = post(client, "", alert_id=AMBER.id, actor="operator-1", note="seen on camera 3")
+    case = post(client, "", op1, alert_id=AMBER.id, note="seen on camera 3")
     assert case["status"] == "new" and case["alert_ids"] == [AMBER.id] and case["version"] == 1
     proposed = {m["spec"]["id"]: m["status"] for m in case["measures"]}
     assert proposed["meter-sant-vicent"] == "proposed" and "stop-sant-vicent" not in proposed
     assert case["notes"][0]["detail"] == "seen on camera 3"
     path = f"/{case['id']}"
     for status in ("acknowledged", "dispatched"):
-        case = post(client, f"{path}/transitions", to=status, actor="operator-1", note="ok")
-    case = post(client, f"{path}/units", unit_id="patrol-7", actor="operator-1")
+        case = post(client, f"{path}/transitions", op1, to=status, note="ok")
+    case = post(client, f"{path}/units", op1, unit_id="patrol-7")
     assert case["active_units"] == ["patrol-7"]
-    case = post(client, f"{path}/measures/meter-sant-vicent", status="activated", actor="op-2")
-    case = post(client, f"{path}/alerts", alert_id=RED.id, actor="operator-1")
+    case = post(client, f"{path}/measures/meter-sant-vicent", op2, status="activated")
+    case = post(client, f"{path}/alerts", op1, alert_id=RED.id)
     assert "stop-sant-vicent" in {m["spec"]["id"] for m in case["measures"]}
-    case = post(client, f"{path}/units/patrol-7/release", actor="operator-1")
+    case = post(client, f"{path}/units/patrol-7/release", op1)
     for status in ("on_scene", "resolved", "closed"):
-        case = post(client, f"{path}/transitions", to=status, actor="operator-2")
+        case = post(client, f"{path}/transitions", op2, to=status)
     assert case["status"] == "closed" and case["version"] == 10
     assert case["time_to_acknowledge_s"] >= 0 and case["time_to_resolve_s"] >= 0
     actions = [e["action"] for e in case["timeline"]]
     assert actions[:2] == ["opened", "measure"] and actions.count("status") == 5
-    assert client.get(f"/api/v1/incidents{path}").json() == case
-    listed = client.get("/api/v1/incidents", params={"status": "closed"}).json()
+    assert {e["actor"] for e in case["timeline"]} == {"operator-1", "operator-2"}
+    assert client.get(f"/api/v1/incidents{path}", headers=op1).json() == case
+    listed = client.get("/api/v1/incidents", params={"status": "closed"}, headers=op1).json()
     assert [c["id"] for c in listed] == [case["id"]]
-    assert client.get("/api/v1/incidents", params={"space_id": "plaza"}).json() == []
+    assert client.get("/api/v1/incidents", params={"space_id": "plaza"}, headers=op1).json() == []
     # every change audited with who, and published (then stored by the pipeline)
     with Session(store.engine) as session:
-        audited = list(session.scalars(select(AuditRow).where(AuditRow.target == case["id"])))
+        query = select(AuditRow).where(
+            AuditRow.target == case["id"], AuditRow.action.not_like("%.read")
+        )
+        audited = list(session.scalars(query))
     assert [a.action for a in audited][:2] == ["incident.opened", "incident.status"]
     assert len(audited) == 10 and audited[-1].actor == "operator-2"
     assert eventually(lambda: store.count("incident_state_changed") == 9)
@@ -115,43 +131,55 @@ def test_open_proposes_the_playbook_and_walks_the_whole_lifecycle(
     assert closed.derived_from == (case["id"], AMBER.id, RED.id)
 
 
-def test_bad_requests_get_clear_answers(client: TestClient) -> None:
-    case = post(client, "", alert_id=OTHER.id, actor="operator-1")
+def test_reads_are_audited(client: TestClient, store: Store, op1: dict[str, str]) -> None:
+    case = post(client, "", op1, alert_id=AMBER.id)
+    client.get(f"/api/v1/incidents/{case['id']}", headers=op1)
+    client.get("/api/v1/incidents", headers=op1)
+    with Session(store.engine) as session:
+        reads = list(
+            session.scalars(select(AuditRow).where(AuditRow.action.like("incident%.read")))
+        )
+    assert [(r.action, r.actor, r.target) for r in reads] == [
+        ("incident.read", "operator-1", case["id"]),
+        ("incidents.read", "operator-1", "incidents"),
+    ]
+    assert json.loads(reads[0].details)["agency"] == "valencia-police"
+
+
+def test_bad_requests_get_clear_answers(client: TestClient, op1: dict[str, str]) -> None:
+    case = post(client, "", op1, alert_id=OTHER.id)
     path = f"/api/v1/incidents/{case['id']}"
-    assert client.get("/api/v1/incidents/inc-nope").status_code == 404
-    assert (
-        client.post("/api/v1/incidents", json={"alert_id": "alert-x", "actor": "a"}).status_code
-        == 404
-    )
+
+    def send(url: str, **body: Any) -> Any:
+        return client.post(url, json=body, headers=op1)
+
+    assert client.get("/api/v1/incidents/inc-nope", headers=op1).status_code == 404
+    assert send("/api/v1/incidents", alert_id="alert-x").status_code == 404
     # one incident per alert, and none for a cancellation
-    again = client.post("/api/v1/incidents", json={"alert_id": OTHER.id, "actor": "a"})
+    again = send("/api/v1/incidents", alert_id=OTHER.id)
     assert again.status_code == 409 and case["id"] in again.json()["detail"]
-    cancel = client.post("/api/v1/incidents", json={"alert_id": CANCEL.id, "actor": "a"})
-    assert cancel.status_code == 409
-    illegal = client.post(f"{path}/transitions", json={"to": "closed", "actor": "a"})
+    assert send("/api/v1/incidents", alert_id=CANCEL.id).status_code == 409
+    illegal = send(f"{path}/transitions", to="closed")
     assert illegal.status_code == 409
     assert illegal.json()["detail"]["allowed"] == ["acknowledged"]
-    unknown = client.post(f"{path}/measures/nope", json={"status": "done", "actor": "a"})
+    unknown = send(f"{path}/measures/nope", status="done")
     assert unknown.status_code == 404  # a space no playbook covers has no measures at all
-    release = client.post(f"{path}/units/patrol-1/release", json={"actor": "a"})
-    assert release.status_code == 404
-    long_note = client.post(f"{path}/notes", json={"text": "x" * 2001, "actor": "a"})
-    assert long_note.status_code == 422
-    bad_actor = client.post(f"{path}/notes", json={"text": "hi", "actor": "<script>"})
-    assert bad_actor.status_code == 422
-    assert client.get(path).json()["version"] == 1  # nothing refused was recorded
+    assert send(f"{path}/units/patrol-1/release").status_code == 404
+    assert send(f"{path}/notes", text="x" * 2001).status_code == 422
+    # who acts comes from the sign-in: a body naming an actor is refused, not believed
+    impostor = send(f"{path}/notes", text="hi", actor="someone-else")
+    assert impostor.status_code == 422 and "actor" in impostor.text
+    assert client.get(path, headers=op1).json()["version"] == 1  # nothing refused was recorded
 
 
-def test_measure_steps_are_checked(client: TestClient) -> None:
-    case = post(client, "", alert_id=AMBER.id, actor="operator-1")
+def test_measure_steps_are_checked(client: TestClient, op1: dict[str, str]) -> None:
+    case = post(client, "", op1, alert_id=AMBER.id)
     path = f"/{case['id']}/measures/patrol-square"
-    post(client, path, status="activated", actor="op")
-    done = post(client, path, status="done", actor="op", reason="both patrols there")
+    post(client, path, op1, status="activated")
+    done = post(client, path, op1, status="done", reason="both patrols there")
     measure = next(m for m in done["measures"] if m["spec"]["id"] == "patrol-square")
     assert [h["status"] for h in measure["history"]] == ["proposed", "activated", "done"]
-    again = client.post(f"/api/v1/incidents{path}", json={"status": "activated", "actor": "op"})
+    url = f"/api/v1/incidents{path}"
+    again = client.post(url, json={"status": "activated"}, headers=op1)
     assert again.status_code == 409 and "is done" in again.json()["detail"]
-    assert (
-        client.post(f"/api/v1/incidents{path}", json={"status": "x", "actor": "op"}).status_code
-        == 422
-    )
+    assert client.post(url, json={"status": "x"}, headers=op1).status_code == 422

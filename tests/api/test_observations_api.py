@@ -147,7 +147,8 @@ def test_a_missing_or_unknown_token_is_401_and_kept_as_a_dead_letter(client: Tes
         {"Authorization": "Bearer not-a-token"},
         {"Authorization": "Basic dXNlcjpwdw=="},
     ):
-        response = client.post(URL, json=[reading()], headers=headers)
+        # without the client's API key too: a person's credentials would get 403 instead
+        response = client.post(URL, json=[reading()], headers=headers | {"X-API-Key": ""})
         assert response.status_code == 401
         assert response.headers["www-authenticate"].startswith("Bearer")
     assert "device token" in response.json()["detail"]

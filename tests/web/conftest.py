@@ -17,9 +17,10 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from smartspaces.api import cop_views, create_app
+from smartspaces.api import create_app
 from smartspaces.config import Settings
-from tests.api.conftest import seed
+from smartspaces.config.security import DEVELOPMENT_DEMO_PASSWORD
+from tests.api.conftest import admin_key, seed
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page, Route, WebSocket
@@ -37,12 +38,19 @@ CHROMIUM_FLAGS = [
 
 
 def cop_app(settings: Settings) -> FastAPI:
-    """The API with the COP's read routes (added here until the factory includes them)."""
-    app = create_app(settings)
-    paths = {getattr(route, "path", "") for route in app.routes}
-    if "/api/v1/spaces/{space_id}/history" not in paths:
-        app.include_router(cop_views.router)
-    return app
+    """The API and the COP, as ``smartspaces serve`` runs them (development: demo users)."""
+    return create_app(settings)
+
+
+def sign_in(page: Page, server: str, user: str = "police") -> None:
+    """Open the COP, sign in with the form as a demo user, and wait for the live stream."""
+    page.goto(server + "/")
+    page.wait_for_selector("#login:not([hidden])")
+    page.fill("#login-user", user)
+    page.fill("#login-password", DEVELOPMENT_DEMO_PASSWORD)
+    page.locator("#login-form button[type=submit]").click()
+    page.wait_for_selector("#login", state="hidden")
+    page.wait_for_selector("#connection.online", timeout=15_000)
 
 
 def serve(app: FastAPI) -> Iterator[str]:
@@ -67,6 +75,12 @@ def serve(app: FastAPI) -> Iterator[str]:
 @pytest.fixture
 def token(settings: Settings) -> str:
     return seed(settings)
+
+
+@pytest.fixture
+def api_headers(settings: Settings, token: str) -> dict[str, str]:
+    """An administrator's API key, for the test to look behind the page."""
+    return {"X-API-Key": admin_key(settings)}
 
 
 @pytest.fixture

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
+from tests.web.conftest import sign_in
+
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
@@ -35,9 +37,8 @@ def post(server: str, token: str, body: object) -> httpx.Response:
     )
 
 
-def open_cop(page: Page, server: str) -> None:
-    page.goto(server + "/")
-    page.wait_for_selector("#connection.online", timeout=15_000)
+def open_cop(page: Page, server: str, user: str = "police") -> None:
+    sign_in(page, server, user)
     page.wait_for_selector("#spaces tbody tr[data-space-id='plaza']", state="attached")
 
 
@@ -58,11 +59,10 @@ def test_the_page_shows_the_basemap_and_the_spaces(
 
 
 def test_a_live_alert_is_shown_and_acknowledged_from_the_page(
-    page: Page, server: str, token: str, artifacts: Path
+    page: Page, server: str, token: str, api_headers: dict[str, str], artifacts: Path
 ) -> None:
-    open_cop(page, server)
-    page.fill("#operator", "ruiz.j")
-    page.locator("#operator").blur()
+    open_cop(page, server)  # a police operator: the police receive every alert
+    assert "police" in page.inner_text("#who")
 
     # 450 people on 100 m2: 4.5 persons/m2, red. The page must show it without a reload.
     started = time.monotonic()
@@ -82,12 +82,12 @@ def test_a_live_alert_is_shown_and_acknowledged_from_the_page(
 
     page.keyboard.press("a")  # acknowledge the selected alert
     page.wait_for_selector("#incident-count:text('1')", timeout=5000)
-    incidents = httpx.get(server + "/api/v1/incidents").json()
+    incidents = httpx.get(server + "/api/v1/incidents", headers=api_headers).json()
     assert len(incidents) == 1
     assert incidents[0]["status"] == "acknowledged"
     assert alert_id in incidents[0]["alert_ids"]
-    detail = httpx.get(f"{server}/api/v1/incidents/{incidents[0]['id']}").json()
-    assert [t["actor"] for t in detail["timeline"]] == ["ruiz.j", "ruiz.j"]
+    detail = httpx.get(f"{server}/api/v1/incidents/{incidents[0]['id']}", headers=api_headers)
+    assert [t["actor"] for t in detail.json()["timeline"]] == ["police", "police"]
     page.wait_for_selector(".alert-pin", state="detached", timeout=5000)  # nothing left to do
     assert "Incident acknowledged" in item.inner_text()
 
@@ -107,7 +107,8 @@ def test_a_live_alert_is_shown_and_acknowledged_from_the_page(
     if measures.count():
         measures.first.click()
         page.wait_for_selector("#incident-detail .measure-activated")
-    detail = httpx.get(f"{server}/api/v1/incidents/{incidents[0]['id']}").json()
+    url = f"{server}/api/v1/incidents/{incidents[0]['id']}"
+    detail = httpx.get(url, headers=api_headers).json()
     assert detail["status"] == "dispatched"
     assert detail["active_units"] == ["patrol-12"]
     assert detail["notes"][0]["detail"].startswith("Stewards at the north gate")
@@ -129,7 +130,7 @@ def test_devices_dead_letters_keyboard_and_tablet(
     assert post(server, token, [reading(20)]).status_code == 202
     bad = post(server, token, [{"sensor_id": "camera-1", "space_id": "plaza", "value": "x"}])
     assert bad.status_code in (400, 422)
-    open_cop(page, server)
+    open_cop(page, server, "infra")  # the IoT operator sees the sensors and what they sent
     page.keyboard.press("4")
     page.wait_for_selector("#devices tr[data-sensor-id='camera-1']")
     page.wait_for_selector("#dead-letters tr[data-letter-id]")

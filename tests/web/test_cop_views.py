@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 
 from smartspaces.config import Settings
-from tests.api.conftest import seed
+from tests.api.conftest import admin_key, seed
 from tests.web.conftest import cop_app
 
 
@@ -31,7 +31,8 @@ def test_history_follows_the_counters_and_devices_are_listed(settings: Settings)
         }
         for s, q, v, t in readings
     ]
-    with TestClient(cop_app(settings), headers={"Authorization": f"Bearer {token}"}) as client:
+    headers = {"Authorization": f"Bearer {token}", "X-API-Key": admin_key(settings)}
+    with TestClient(cop_app(settings), headers=headers) as client:
         assert client.post("/api/v1/observations", json=body).status_code == 202
         deadline = time.monotonic() + 10
         while True:

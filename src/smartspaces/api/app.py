@@ -2,54 +2,75 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 
+import structlog
 import xstatic.pkg.leaflet
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
 from smartspaces.api import (
     alert_formats,
+    auth,
     cop_views,
     dead_letters,
     incidents,
     ngsild,
     routes,
+    shares,
     websocket,
 )
+from smartspaces.api.errors import add_error_handlers
+from smartspaces.api.guards import API_KEY_HEADER, CSRF_HEADER, unguarded
+from smartspaces.api.hardening import RequestGuard, security_headers
 from smartspaces.api.stream import StreamHub
 from smartspaces.bootstrap import Services, build_services
-from smartspaces.clock import SystemClock
+from smartspaces.clock import Clock, SystemClock
 from smartspaces.config import Settings
+from smartspaces.config.security import DEVELOPMENT_DEMO_PASSWORD
 from smartspaces.edge_node import EdgeNode
+from smartspaces.errors import ConfigError
+from smartspaces.security.access import AccessService
+from smartspaces.security.authenticator import Authenticator
+from smartspaces.security.startup import refuse_unsafe, seeds_demo_users
 
 WEB_DIR = Path(str(resources.files("smartspaces") / "web"))
 SCENARIO_DIR = Path(str(resources.files("smartspaces") / "scenarios" / "valencia"))
-_SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    # Everything the page needs is served from here: no CDN, no tile server, no font server.
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
-    "style-src 'self' 'unsafe-inline'; connect-src 'self'; frame-ancestors 'none'",
-}
+INGEST_PATHS = ("/api/v1/observations", "/ngsi-ld/")
+"""Routes that bound their own bodies, so that each refusal is kept as a dead letter."""
+log = structlog.get_logger("smartspaces.api")
 
 
-def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, services: Services | None = None, *, clock: Clock | None = None
+) -> FastAPI:
     """Build the API. Given ``services``, it serves them (the caller runs and closes them);
-    otherwise it builds its own from ``settings`` on startup and closes them on shutdown."""
+    otherwise it builds its own from ``settings`` on startup and closes them on shutdown.
+    ``clock`` times sessions and tokens (wall time by default, whatever the pipeline's clock).
+
+    Raises ``ConfigError`` outside development when a default secret is still set."""
+    refuse_unsafe(settings)
     hub = StreamHub()
+    security_clock = clock or SystemClock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = services is None
         running = services or build_services(settings, SystemClock())
-        running.runtime.add_listener(hub.broadcast)
-        app.state.services = running
+        authenticator = Authenticator(settings.security, running.store, security_clock)
+        access = AccessService(
+            running.store, authenticator.grants, settings.security.alert_agencies, running.clock
+        )
+        hub.audience_of = access.stream_audience
+        running.runtime.add_listener(hub.deliver)
+        app.state.services, app.state.auth, app.state.access = running, authenticator, access
+        await _seed_demo_users(settings, authenticator)
         edge = EdgeNode(running)
         if own:
             await running.runtime.start()
@@ -65,18 +86,18 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
         title="smartspaces",
         version="0.1.0",
         summary="Crowd safety for public spaces: observations in, risk and alerts out.",
+        description="Every route but health, sign-in and the page needs credentials: a COP "
+        "session (with X-CSRF-Token on changes), an API key, an OpenID Connect bearer token, "
+        "or, on the ingest routes, a device token.",
         lifespan=lifespan,
     )
     app.state.hub = hub
     app.state.settings = settings
-    app.include_router(routes.router)
-    app.include_router(alert_formats.router)
+    for module in (routes, alert_formats, shares, websocket, ngsild, dead_letters, incidents):
+        app.include_router(module.router)
     app.include_router(routes.health_router)
-    app.include_router(websocket.router)
-    app.include_router(ngsild.router)
-    app.include_router(dead_letters.router)
-    app.include_router(incidents.router)
     app.include_router(cop_views.router)
+    app.include_router(auth.router)
     app.mount("/static/vendor/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR))
     app.mount("/static", StaticFiles(directory=WEB_DIR))
 
@@ -90,25 +111,38 @@ def create_app(settings: Settings, services: Services | None = None) -> FastAPI:
             SCENARIO_DIR / "valencia-basemap.geojson", media_type="application/geo+json"
         )
 
-    @app.middleware("http")
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        declared = request.headers.get("content-length", "")
-        # The ingest route checks sizes itself, so that it can keep a dead letter of the refusal.
-        too_big = declared.isdigit() and int(declared) > settings.api.max_body_bytes
-        if too_big and request.url.path != "/api/v1/observations":
-            response: Response = JSONResponse(
-                {
-                    "detail": f"request body of {declared} bytes is over the "
-                    f"{settings.api.max_body_bytes}-byte limit"
-                },
-                status_code=413,
-            )
-        else:
-            response = await call_next(request)
-        for name, value in _SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
-
+    add_error_handlers(app)
+    if settings.security.cors_origins:  # none by default: no other origin reads our answers
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.security.cors_origins,
+            allow_credentials=True,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", API_KEY_HEADER, CSRF_HEADER],
+        )
+    app.add_middleware(
+        RequestGuard,
+        max_bytes=settings.api.max_body_bytes,
+        max_depth=settings.security.max_json_depth,
+        headers=security_headers(
+            settings.environment == "development", settings.security.hsts_max_age_s
+        ),
+        exempt=INGEST_PATHS,
+    )
+    holes = unguarded(app)
+    if holes:
+        raise ConfigError(f"routes without an access rule: {', '.join(holes)}")
     return app
+
+
+async def _seed_demo_users(settings: Settings, authenticator: Authenticator) -> None:
+    if not seeds_demo_users(settings):
+        return
+    password = settings.security.demo_password.get_secret_value()
+    created = await asyncio.to_thread(
+        authenticator.accounts.seed_demo_users, password, authenticator.clock.now()
+    )
+    if created:
+        # the default demo password is published in the docs; any other is never logged
+        shown = password if password == DEVELOPMENT_DEMO_PASSWORD else "security.demo_password"
+        log.info("demo users created", users=", ".join(created), password=shown)

@@ -14,7 +14,10 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from smartspaces.api.deps import ServicesDep
+from smartspaces.api.guards import DENIALS, Who
 from smartspaces.api.views import Problem
+from smartspaces.security.policy import require_space
+from smartspaces.security.roles import Principal
 from smartspaces.store import history
 
 router = APIRouter(prefix="/api/v1", tags=["operational picture"])
@@ -54,17 +57,19 @@ class DeviceActivityView(BaseModel):
 @router.get(
     "/spaces/{space_id}/history",
     response_model=SpaceHistory,
-    responses={404: {"model": Problem}},
+    responses={404: {"model": Problem}, **DENIALS},
 )
 async def space_history(
     space_id: str,
     services: ServicesDep,
+    who: Annotated[Principal, Who("spaces.read")],
     minutes: Annotated[int, Query(ge=1, le=24 * 60)] = 60,
 ) -> SpaceHistory:
     """Occupancy and density of one space over the last ``minutes`` (at most 360 points)."""
     space = next((s for s in services.spaces if s.id == space_id), None)
     if space is None:
         raise HTTPException(404, f"unknown space {space_id[:128]!r}")
+    require_space(who, space_id)
     until = services.clock.now()
     since = until - timedelta(minutes=minutes)
     engine = services.store.engine
@@ -91,11 +96,14 @@ async def space_history(
     )
 
 
-@router.get("/devices/activity", response_model=list[DeviceActivityView])
+@router.get("/devices/activity", response_model=list[DeviceActivityView], responses=DENIALS)
 async def devices_activity(
-    services: ServicesDep, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+    services: ServicesDep,
+    who: Annotated[Principal, Who("devices.read")],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[DeviceActivityView]:
-    """Every sensor that reported, the longest silent first, with its newest health report."""
+    """Every sensor of the caller's spaces that reported, the longest silent first, with its
+    newest health report."""
     now = services.clock.now()
     found = await asyncio.to_thread(history.device_activity, services.store.engine, limit)
     return [
@@ -110,4 +118,5 @@ async def devices_activity(
             health_at=d.health_at,
         )
         for d in found
+        if who.may_see_space(d.space_id)
     ]

@@ -2,32 +2,47 @@
 
 Handlers only translate: the work is ``respond.incidents.service.IncidentService``, whose errors
 become 404 (unknown incident, alert, unit or measure), 409 (a conflict with the case's state; an
-illegal transition lists the allowed ones) or 422 (bad input, oversized text). Actors are free
-text until authentication exists; then they come from the caller's identity instead.
+illegal transition lists the allowed ones) or 422 (bad input, oversized text). The actor of every
+change is the authenticated caller. An incident belongs to the agency that opened it; another
+agency reads or acts on it once it is shared (``shares``). Reads are audited.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable
-from datetime import datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
 
-from smartspaces.api.deps import ServicesDep
-from smartspaces.events import Identifier, IncidentStatus, Level, SpaceId
+from smartspaces.api.deps import AccessDep, ServicesDep
+from smartspaces.api.guards import DENIALS, Who
+from smartspaces.api.incident_views import (
+    IncidentDetail,
+    IncidentSummary,
+    LinkAlertRequest,
+    MeasureRequest,
+    NoteRequest,
+    OpenIncident,
+    TransitionRequest,
+    UnitRequest,
+    detail,
+)
+from smartspaces.events import Alert, IncidentStatus
 from smartspaces.respond.incidents.errors import IllegalTransition, IncidentError, NotFound
-from smartspaces.respond.incidents.lifecycle import TimelineEntry, UnitAssignment
-from smartspaces.respond.incidents.playbooks import TrackedMeasure
 from smartspaces.respond.incidents.service import IncidentService, StoredCase, shipped_playbooks
+from smartspaces.security.access import AccessService, IncidentRef
+from smartspaces.security.policy import Access, require_space
+from smartspaces.security.roles import Principal
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
-MAX_TEXT = 2000
 IncidentId = Annotated[str, Path(max_length=64)]
+MAX_SCANNED = 1000
+"""A list looks at most at this many newest incidents before keeping the caller's."""
 _ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"description": "Unknown incident, alert, unit or measure"},
     409: {"description": "Not possible in the incident's current state (allowed steps listed)"},
+    **DENIALS,
 }
 
 
@@ -38,97 +53,19 @@ def get_incident_service(services: ServicesDep) -> IncidentService:
 
 
 ServiceDep = Annotated[IncidentService, Depends(get_incident_service)]
+Reader = Annotated[Principal, Who("incidents.read")]
+Actor = Annotated[Principal, Who("incidents.act")]
 
 
-class _Request(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    actor: Identifier = Field(description="Who does it (free text until authentication)")
-
-
-class OpenIncident(_Request):
-    alert_id: str = Field(max_length=64)
-    note: str = Field(default="", max_length=MAX_TEXT)
-
-
-class TransitionRequest(_Request):
-    to: IncidentStatus
-    note: str = Field(default="", max_length=MAX_TEXT)
-
-
-class UnitRequest(_Request):
-    unit_id: Identifier
-
-
-class NoteRequest(_Request):
-    text: str = Field(min_length=1, max_length=MAX_TEXT)
-
-
-class MeasureRequest(_Request):
-    status: Literal["activated", "done", "declined"]
-    reason: str = Field(default="", max_length=MAX_TEXT)
-
-
-class LinkAlertRequest(_Request):
-    alert_id: str = Field(max_length=64)
-
-
-class IncidentSummary(BaseModel):
-    """An incident in a list: where it stands and how fast it was handled."""
-
-    id: str
-    space_id: SpaceId
-    title: str
-    level: Level
-    status: IncidentStatus
-    opened_at: datetime
-    updated_at: datetime
-    version: int = Field(description="Rises by one with every change")
-    alert_ids: tuple[str, ...]
-    active_units: tuple[str, ...]
-    time_to_acknowledge_s: float | None
-    time_to_resolve_s: float | None
-
-    @classmethod
-    def of(cls, stored: StoredCase, **more: Any) -> Self:
-        case = stored.case
-        return cls(
-            id=case.id,
-            space_id=case.incident.space_id,
-            title=case.incident.title,
-            level=case.incident.level,
-            status=case.status,
-            opened_at=case.opened_at,
-            updated_at=stored.updated_at,
-            version=stored.version,
-            alert_ids=case.alert_ids,
-            active_units=case.active_units,
-            time_to_acknowledge_s=case.time_to_acknowledge_s(),
-            time_to_resolve_s=case.time_to_resolve_s(),
-            **more,
-        )
-
-
-class IncidentDetail(IncidentSummary):
-    """An incident with its units, notes, measures and timeline."""
-
-    units: tuple[UnitAssignment, ...]
-    notes: tuple[TimelineEntry, ...]
-    measures: tuple[TrackedMeasure, ...]
-    timeline: tuple[TimelineEntry, ...]
-
-
-def _detail(stored: StoredCase) -> IncidentDetail:
+def ref(stored: StoredCase) -> IncidentRef:
     case = stored.case
-    return IncidentDetail.of(
-        stored, units=case.units, notes=case.notes, measures=case.measures, timeline=case.timeline
-    )
+    return IncidentRef(case.id, case.alert_ids[0], case.incident.space_id)
 
 
-async def _answer(call: Awaitable[StoredCase]) -> IncidentDetail:
+async def _call(call: Awaitable[StoredCase]) -> StoredCase:
     """Await a service call and translate its errors into HTTP answers."""
     try:
-        return _detail(await call)
+        return await call
     except IllegalTransition as error:
         raise HTTPException(409, {"message": str(error), "allowed": error.allowed}) from error
     except NotFound as error:
@@ -137,58 +74,120 @@ async def _answer(call: Awaitable[StoredCase]) -> IncidentDetail:
         raise HTTPException(409, str(error)) from error
 
 
+async def checked(
+    service: IncidentService,
+    access: AccessService,
+    who: Principal,
+    incident_id: str,
+    needed: Access,
+) -> StoredCase:
+    """The incident, once the caller's agency and spaces allow ``needed`` on it."""
+    stored = await _call(service.get(incident_id))
+    await asyncio.to_thread(access.check_incident, who, ref(stored), needed)
+    return stored
+
+
+async def _change(
+    service: IncidentService, access: AccessService, who: Principal, incident_id: str
+) -> None:
+    await checked(service, access, who, incident_id, "act")
+
+
 @router.post("", status_code=201, responses=_ERRORS)
-async def open_incident(body: OpenIncident, service: ServiceDep) -> IncidentDetail:
-    """Open an incident for a stored alert; its playbook's measures are proposed."""
-    return await _answer(service.open(body.alert_id, body.actor, body.note))
+async def open_incident(
+    body: OpenIncident,
+    service: ServiceDep,
+    services: ServicesDep,
+    access: AccessDep,
+    who: Annotated[Principal, Who("incidents.open")],
+) -> IncidentDetail:
+    """Open an incident for a stored alert the caller's agency may act on; the incident
+    belongs to that agency. Its playbook's measures are proposed."""
+    alert = await asyncio.to_thread(services.store.event, body.alert_id[:64])
+    if not isinstance(alert, Alert):
+        raise HTTPException(404, f"unknown alert {body.alert_id[:64]!r}")
+    await asyncio.to_thread(access.check_alert, who, alert, "act")
+    await asyncio.to_thread(access.claim_incident, who, alert.id)
+    stored = await _call(service.open(alert.id, who.name, body.note))
+    await asyncio.to_thread(access.settle_incident, who, alert.id, stored.case.id)
+    return detail(stored, access="act")
 
 
-@router.get("")
+@router.get("", responses=DENIALS)
 async def list_incidents(
     service: ServiceDep,
+    access: AccessDep,
+    who: Reader,
     status: IncidentStatus | None = None,
     space_id: Annotated[str | None, Query(max_length=128)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[IncidentSummary]:
-    """The newest incidents first, optionally of one status or one space."""
-    return [IncidentSummary.of(s) for s in await service.list(status, space_id, limit)]
+    """The newest incidents the caller may see first (its agency's and those shared with it),
+    optionally of one status or one space. The read is audited."""
+    if space_id is not None:
+        require_space(who, space_id)
+    found = await service.list(status, space_id, MAX_SCANNED)
+    levels = await asyncio.to_thread(access.incident_access, who, [ref(s) for s in found])
+    kept = [IncidentSummary.of(s, access=a) for s, a in zip(found, levels, strict=True) if a]
+    details = {"status": status, "space_id": space_id, "count": len(kept[:limit])}
+    await asyncio.to_thread(access.audit, who, "incidents.read", "incidents", details)
+    return kept[:limit]
 
 
 @router.get("/{incident_id}", responses=_ERRORS)
-async def get_incident(incident_id: IncidentId, service: ServiceDep) -> IncidentDetail:
-    return await _answer(service.get(incident_id))
+async def get_incident(
+    incident_id: IncidentId, service: ServiceDep, access: AccessDep, who: Reader
+) -> IncidentDetail:
+    """One incident with its units, notes, measures and timeline. The read is audited."""
+    stored = await checked(service, access, who, incident_id, "read")
+    (level,) = await asyncio.to_thread(access.incident_access, who, [ref(stored)])
+    await asyncio.to_thread(access.audit, who, "incident.read", incident_id, {})
+    return detail(stored, access=level)
 
 
 @router.post("/{incident_id}/transitions", responses=_ERRORS)
 async def change_status(
-    incident_id: IncidentId, body: TransitionRequest, service: ServiceDep
+    incident_id: IncidentId,
+    body: TransitionRequest,
+    service: ServiceDep,
+    access: AccessDep,
+    who: Actor,
 ) -> IncidentDetail:
     """Acknowledge, dispatch, on scene, resolve, close (or reopen a resolved incident)."""
-    return await _answer(service.transition(incident_id, body.to, body.actor, body.note))
+    await _change(service, access, who, incident_id)
+    call = service.transition(incident_id, body.to, who.name, body.note)
+    return detail(await _call(call), access="act")
 
 
 @router.post("/{incident_id}/units", responses=_ERRORS)
 async def assign_unit(
-    incident_id: IncidentId, body: UnitRequest, service: ServiceDep
+    incident_id: IncidentId, body: UnitRequest, service: ServiceDep, access: AccessDep, who: Actor
 ) -> IncidentDetail:
-    return await _answer(service.assign_unit(incident_id, body.unit_id, body.actor))
+    await _change(service, access, who, incident_id)
+    call = service.assign_unit(incident_id, body.unit_id, who.name)
+    return detail(await _call(call), access="act")
 
 
 @router.post("/{incident_id}/units/{unit_id}/release", responses=_ERRORS)
 async def release_unit(
     incident_id: IncidentId,
     unit_id: Annotated[str, Path(max_length=128)],
-    body: _Request,
     service: ServiceDep,
+    access: AccessDep,
+    who: Actor,
 ) -> IncidentDetail:
-    return await _answer(service.release_unit(incident_id, unit_id, body.actor))
+    await _change(service, access, who, incident_id)
+    call = service.release_unit(incident_id, unit_id, who.name)
+    return detail(await _call(call), access="act")
 
 
 @router.post("/{incident_id}/notes", responses=_ERRORS)
 async def add_note(
-    incident_id: IncidentId, body: NoteRequest, service: ServiceDep
+    incident_id: IncidentId, body: NoteRequest, service: ServiceDep, access: AccessDep, who: Actor
 ) -> IncidentDetail:
-    return await _answer(service.add_note(incident_id, body.text, body.actor))
+    await _change(service, access, who, incident_id)
+    call = service.add_note(incident_id, body.text, who.name)
+    return detail(await _call(call), access="act")
 
 
 @router.post("/{incident_id}/measures/{measure_id}", responses=_ERRORS)
@@ -197,15 +196,28 @@ async def set_measure(
     measure_id: Annotated[str, Path(max_length=128)],
     body: MeasureRequest,
     service: ServiceDep,
+    access: AccessDep,
+    who: Actor,
 ) -> IncidentDetail:
     """Activate, complete or decline a proposed measure, saying why."""
-    call = service.set_measure(incident_id, measure_id, body.status, body.actor, body.reason)
-    return await _answer(call)
+    await _change(service, access, who, incident_id)
+    call = service.set_measure(incident_id, measure_id, body.status, who.name, body.reason)
+    return detail(await _call(call), access="act")
 
 
 @router.post("/{incident_id}/alerts", responses=_ERRORS)
 async def link_alert(
-    incident_id: IncidentId, body: LinkAlertRequest, service: ServiceDep
+    incident_id: IncidentId,
+    body: LinkAlertRequest,
+    service: ServiceDep,
+    services: ServicesDep,
+    access: AccessDep,
+    who: Actor,
 ) -> IncidentDetail:
-    """Attach another alert; measures its level adds are proposed."""
-    return await _answer(service.link_alert(incident_id, body.alert_id, body.actor))
+    """Attach another alert the caller may read; measures its level adds are proposed."""
+    await _change(service, access, who, incident_id)
+    alert = await asyncio.to_thread(services.store.event, body.alert_id[:64])
+    if isinstance(alert, Alert):
+        await asyncio.to_thread(access.check_alert, who, alert, "read")
+    call = service.link_alert(incident_id, body.alert_id[:64], who.name)
+    return detail(await _call(call), access="act")

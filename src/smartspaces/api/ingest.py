@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from starlette.requests import Request
 
+from smartspaces.api.hardening import nests_deeper
 from smartspaces.bootstrap import Services
 from smartspaces.edge.devices import authorise
 from smartspaces.edge.observations import (
@@ -67,6 +68,11 @@ async def ingest(
     spaces = {space.id for space in services.spaces}
     lines = content_type.split(";")[0].strip().lower() in JSON_LINES_TYPES
     validate = validate_json_lines if lines else validate_json_batch
+    depth = services.settings.security.max_json_depth
+    if nests_deeper(body, depth):
+        raise RejectedInput(
+            f"body is not an observation batch: it nests deeper than {depth} levels"
+        )
     result = validate(body, ADAPTER, spaces, now, services.settings.api)
     if sender is not None:
         items = len(result.accepted) + len(result.rejected)

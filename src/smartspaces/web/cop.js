@@ -1,10 +1,12 @@
 // The Common Operational Picture: map, live alerts, incidents, spaces, devices. Everything comes
 // from this server (map library, basemap, data): no CDN, no tiles, nothing else on the network.
+// Nothing but the sign-in form shows until the server knows who is at the screen.
 "use strict";
 import { acknowledge, addAlert, loadAlerts, needsAck, refreshStates, select, step } from "./cop/alerts.js";
 import { loadDevices } from "./cop/devices.js";
 import { loadIncidents, show as showIncident } from "./cop/incidents.js";
 import { createMap, drawPins, drawSpaces, focusSpace, loadBasemap } from "./cop/map.js";
+import { bindLogin, loginShown, showLogin, showWho, signOut, whoAmI } from "./cop/session.js";
 import { renderTable, showSpace } from "./cop/space.js";
 import { LEVELS, LOS_COLOURS, api, h, on, replace, state } from "./cop/util.js";
 
@@ -39,14 +41,19 @@ function incidentsSoon() {
   incidentsTimer = setTimeout(() => { incidentsTimer = null; loadIncidents().catch(() => {}); }, 100);
 }
 
+let socket = null;
 function connect() {
+  if (!state.me || socket) return;
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const kinds = "alert,risk_level,detection,incident,incident_state_changed";
-  const socket = new WebSocket(`${scheme}://${location.host}/api/v1/stream?kinds=${kinds}`);
+  // the browser sends the session cookie with the handshake: no token in the URL
+  socket = new WebSocket(`${scheme}://${location.host}/api/v1/stream?kinds=${kinds}`);
   const badge = document.getElementById("connection");
   socket.onopen = () => { badge.textContent = "LIVE"; badge.className = "online"; };
-  socket.onclose = () => {
+  socket.onclose = (closed) => {
+    socket = null;
     badge.textContent = "OFFLINE, reconnecting…"; badge.className = "offline";
+    if (closed.code === 4401) { showLogin("Your session has ended: sign in again."); return; }
     setTimeout(connect, 2000);
   };
   socket.onmessage = (message) => {
@@ -62,6 +69,12 @@ function connect() {
       loadAlerts().then(incidentsSoon); // some messages were lost: reload what they carried
     }
   };
+}
+
+function disconnect() {
+  if (socket) { socket.onclose = null; socket.close(); socket = null; }
+  const badge = document.getElementById("connection");
+  badge.textContent = "signed out"; badge.className = "offline";
 }
 
 function legend() {
@@ -85,14 +98,13 @@ const SHORTCUTS = {
     const alert = state.alerts.find((a) => a.id === state.selectedAlert);
     if (alert) { openTab("spaces"); showSpace(alert.space_id); focusSpace(alert.space_id); }
   },
-  o: () => document.getElementById("operator").focus(),
   1: () => openTab("alerts"), 2: () => openTab("incidents"), 3: () => openTab("spaces"), 4: () => openTab("devices"),
   "?": () => { const help = document.getElementById("help"); help.hidden = !help.hidden; },
   Escape: () => { document.getElementById("help").hidden = true; },
 };
 
 function keyboard(event) {
-  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.ctrlKey || event.metaKey || event.altKey || loginShown()) return;
   const typing = event.target.closest && event.target.closest("input, textarea, select");
   if (typing) {
     if (event.key === "Escape") event.target.blur();
@@ -103,12 +115,6 @@ function keyboard(event) {
   event.preventDefault();
   if (["n", "j", "p", "k", "N", "a"].includes(event.key)) openTab("alerts");
   action();
-}
-
-function operatorField() {
-  const input = document.getElementById("operator");
-  input.value = localStorage.getItem("cop.operator") || "";
-  input.addEventListener("change", () => localStorage.setItem("cop.operator", input.value.trim()));
 }
 
 function tick() {
@@ -125,22 +131,43 @@ on("incident-changed", (incident) => {
 on("incidents-stale", () => incidentsSoon());
 on("incidents-loaded", () => { refreshStates(); drawPins(needsAck); });
 
+on("signed-out", (why) => { disconnect(); showLogin(why || "Your session has ended: sign in again."); });
+
+// Load everything once signed in (again after a new sign-in); the timers skip while signed out.
+let basemap = null;
+let shownFor = null; // whose data the page holds: another person starts from a fresh page
+function signedIn() {
+  if (shownFor && shownFor !== state.me.name) { location.reload(); return; }
+  shownFor = state.me.name;
+  showWho();
+  basemap = basemap || loadBasemap();
+  basemap
+    .then(() => refreshSpaces(true))
+    .then(loadIncidents)
+    .then(loadAlerts)
+    .then(() => { refreshStates(); drawPins(needsAck); })
+    .catch(() => {})
+    .finally(connect);
+}
+
 for (const tab of TABS) document.getElementById(`tab-${tab}`).addEventListener("click", () => openTab(tab));
 document.addEventListener("keydown", keyboard);
 document.getElementById("help-button").addEventListener("click", SHORTCUTS["?"]);
-operatorField();
+document.getElementById("sign-out").addEventListener("click", () => {
+  disconnect();
+  signOut().finally(() => location.reload()); // nothing of this session stays on the screen
+});
+bindLogin(signedIn);
 legend();
 createMap();
 tick();
 setInterval(tick, 1000);
-loadBasemap()
-  .then(() => refreshSpaces(true))
-  .then(loadIncidents)
-  .then(loadAlerts)
-  .then(() => { refreshStates(); drawPins(needsAck); })
-  .finally(connect);
-setInterval(() => refreshSpaces(false).catch(() => {}), 5000);
+whoAmI()
+  .then((me) => (me ? signedIn() : showLogin()))
+  .catch(() => showLogin("The server cannot be reached."));
+setInterval(() => { if (state.me) refreshSpaces(false).catch(() => {}); }, 5000);
 setInterval(() => {
+  if (!state.me) return;
   if (state.selectedSpace && !document.getElementById("panel-spaces").hidden) showSpace(state.selectedSpace);
   if (!document.getElementById("panel-devices").hidden) loadDevices();
 }, 10000);

@@ -142,28 +142,27 @@ export function step(direction, onlyWaiting) {
   select(ids[next]);
 }
 
-async function incidentFor(alert, actor) {
+async function incidentFor(alert) {
   const known = situation(alert)[2];
   if (known) return known;
   const open = [...state.incidents.values()].find((i) => i.space_id === alert.space_id && OPEN.has(i.status));
-  if (open) return api(`/api/v1/incidents/${encodeURIComponent(open.id)}/alerts`, { actor, alert_id: alert.id });
-  return api("/api/v1/incidents", { actor, alert_id: alert.id, note: "" });
+  if (open) return api(`/api/v1/incidents/${encodeURIComponent(open.id)}/alerts`, { alert_id: alert.id });
+  return api("/api/v1/incidents", { alert_id: alert.id, note: "" });
 }
 
 export async function acknowledge(alertId) {
   const alert = state.alerts.find((a) => a.id === (alertId || state.selectedAlert));
   if (!alert) return;
-  const actor = operator();
-  if (!actor) return;
+  if (!operator()) return;
   try {
-    let incident = await incidentFor(alert, actor);
+    let incident = await incidentFor(alert);
     if (incident.status !== "new") {
       say(`Already handled: incident ${incident.status.replace("_", " ")}`);
       emit("incident-changed", incident);
       return;
     }
     incident = await api(`/api/v1/incidents/${encodeURIComponent(incident.id)}/transitions`,
-      { actor, to: "acknowledged", note: `from alert ${alert.id}` });
+      { to: "acknowledged", note: `from alert ${alert.id}` });
     say(`Acknowledged: ${alert.headline}`);
     emit("incident-changed", incident);
   } catch (error) {

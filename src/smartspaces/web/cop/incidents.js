@@ -1,5 +1,6 @@
 // The incident board: open incidents first; the selected one with its state changes, units,
-// the playbook's measures, notes and timeline. Every change is sent with the operator's name.
+// the playbook's measures, notes and timeline. The server records every change with the
+// signed-in operator's name.
 "use strict";
 import { api, badge, clockTime, duration, emit, h, operator, replace, say, state } from "./util.js";
 
@@ -59,10 +60,9 @@ function renderList() {
 }
 
 async function change(path, body, done) {
-  const actor = operator();
-  if (!actor) return;
+  if (!operator()) return;
   try {
-    const updated = await api(`/api/v1/incidents/${encodeURIComponent(detail.id)}${path}`, { actor, ...body });
+    const updated = await api(`/api/v1/incidents/${encodeURIComponent(detail.id)}${path}`, body);
     say(done);
     emit("incident-changed", updated);
   } catch (error) {

@@ -86,13 +86,19 @@ export class ApiError extends Error {
   }
 }
 
-// GET or POST JSON to this server; a refused request throws ApiError with the server's reason.
-export async function api(path, body) {
-  const init = body === undefined ? {} : {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
-  };
+// GET, or POST JSON, to this server with the session cookie; every change carries the session's
+// CSRF token. A refused request throws ApiError with the server's reason; 401 (the session
+// ended) also tells the page to show the sign-in form again.
+export async function api(path, body, method) {
+  const verb = method || (body === undefined ? "GET" : "POST");
+  const headers = {};
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (verb !== "GET" && state.me && state.me.csrf_token) headers["X-CSRF-Token"] = state.me.csrf_token;
+  const init = { method: verb, headers, credentials: "same-origin" };
+  if (body !== undefined) init.body = JSON.stringify(body);
   const response = await fetch(path, init);
   const data = response.headers.get("content-type")?.includes("json") ? await response.json() : null;
+  if (response.status === 401 && !path.startsWith("/api/v1/auth/")) emit("signed-out", data && data.detail);
   if (!response.ok) throw new ApiError(response.status, data ? data.detail : response.statusText);
   return data;
 }
@@ -126,18 +132,13 @@ export const state = {
   operatorChose: false, // once the operator picks an alert, new ones do not steal the selection
   selectedIncident: null,
   selectedSpace: null,
+  me: null, // who is signed in (GET /api/v1/auth/me), with the CSRF token of the session
 };
 
-// The operator's name as the API records actors: letters, digits and . _ : - (no spaces).
-export const OPERATOR_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
-
-// The name every action is recorded with; null (and the operator told why) when it is missing.
+// The signed-in operator's name: the server records every action with it (from the session,
+// not from anything the page sends); null while nobody is signed in.
 export function operator() {
-  const input = document.getElementById("operator");
-  const name = input.value.trim();
-  if (OPERATOR_PATTERN.test(name)) return name;
-  say(name ? "The operator name may hold letters, digits and . _ : - only (no spaces), e.g. ruiz.j"
-    : "Type your name in the Operator box first: every action is recorded with it.", true);
-  input.focus();
+  if (state.me) return state.me.name;
+  say("Sign in first: every action is recorded with your name.", true);
   return null;
 }
