@@ -6,8 +6,6 @@ redeliver freely. Methods are synchronous; async callers run them in a worker th
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +18,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from smartspaces.events import AnyEvent, SmartSpace, event_from_json
+from smartspaces.store.accounts import AccountRepository
+from smartspaces.store.audit import append as append_audit
 from smartspaces.store.deliveries import DeliveryRepository
 from smartspaces.store.devices import DeviceRepository
 from smartspaces.store.errors import StoreError
@@ -29,7 +29,6 @@ from smartspaces.store.spatial import SpatialRepository
 from smartspaces.store.tables import (
     EVENT_TABLES,
     AlertRow,
-    AuditRow,
     Base,
     DeadLetterRow,
     SpaceRow,
@@ -69,6 +68,7 @@ class Store:
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.devices = DeviceRepository(self.engine)
+        self.accounts = AccountRepository(self.engine)
         self.deliveries = DeliveryRepository(self.engine)
         self.spatial = SpatialRepository(self.engine)
         self.incidents = IncidentRepository(self.engine)
@@ -162,26 +162,11 @@ class Store:
     def audit(
         self, actor: str, action: str, target: str, details: dict[str, Any], at: datetime
     ) -> str:
-        """Append one audit record chained to the previous one; returns its hash."""
-        text = json.dumps(details, sort_keys=True, default=str)
-        with Session(self.engine) as session, session.begin():
-            previous = session.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1))
-            prev_hash = previous or "0" * 64
-            digest = hashlib.sha256(
-                "\x1f".join([prev_hash, at.isoformat(), actor, action, target, text]).encode()
-            ).hexdigest()
-            session.add(
-                AuditRow(
-                    at=at,
-                    actor=actor,
-                    action=action,
-                    target=target,
-                    details=text,
-                    prev_hash=prev_hash,
-                    hash=digest,
-                )
-            )
-        return digest
+        """Append one audit record chained to the previous one; returns its hash.
+
+        Appends are serialised, so concurrent writers never fork the chain; ``store.audit``
+        has the details (and ``audit_verify.verify`` checks the chain)."""
+        return append_audit(self.engine, actor, action, target, details, at)
 
     # -- reads ------------------------------------------------------------------------------
     def spaces(self) -> list[SmartSpace]:
