@@ -6,11 +6,17 @@
   in the area) over ours, same data, same machine, one thread each, best of several runs.
   Target: >= 5.
 - crowd.spaces_updated_per_s: spaces brought up to date per second, each update being one
-  occupancy reading through the density detector (occupancy, density, ladder), its level of
-  service and the density forecast with early warning; 1,000 spaces, one thread.
-- crowd.warning_lead_time_s: on the scripted València mascletà, seconds between the forecast's
-  first warning for the square and the moment its true density reaches red (4 persons/m2),
-  with the occupancy the pipeline sees (counter balance). Target: >= 120.
+  occupancy reading through the crowd stage of the running pipeline (occupancy, density and
+  ladder, rate of rise, density forecast with early warning) and the space's level of service;
+  1,000 spaces, one thread.
+- crowd.warning_lead_time_s: on a JuPedSim build-up through the real exits of the first 6 m of
+  Carrer de Correus (people pressing in from the square and the street), seconds between the
+  crowd stage's first warning, from the simulated people counters, and the moment the simulated
+  density reaches red (4 persons/m2). Target: >= 120. Also given: the same lead on the scripted
+  València mascletà (counter balance, and true occupancy).
+- simulation.egress_s_all_exits / simulation.egress_s_one_blocked: JuPedSim egress of the
+  Plaça de l'Ajuntament (real geometry, six exits) for 5,000 people (1,000 with --quick), all
+  exits open and with the widest (Sant Vicent Màrtir, 28.7 m) blocked.
 
 Run alone with ``python bench/crowd.py [--quick]``; bench/run.py collects ``run(quick)``.
 """
@@ -30,14 +36,21 @@ import numpy.typing as npt
 import pedpy  # type: ignore[import-untyped]
 from shapely.geometry import LineString, Polygon
 
-from smartspaces.config import CrowdSettings, ForecastSettings, ScenarioSettings
+from smartspaces.config import (
+    CrowdSettings,
+    ForecastSettings,
+    ScenarioSettings,
+    SimulationSettings,
+)
 from smartspaces.detect.crowd import measures, voronoi
-from smartspaces.detect.crowd.density import CrowdDensityDetector
 from smartspaces.detect.crowd.forecast import EarlyWarning
-from smartspaces.detect.crowd.level_of_service import area_use, level_of_service
+from smartspaces.detect.crowd.stage import CrowdStage
 from smartspaces.detect.crowd.trajectories import parse_trajectory_text
-from smartspaces.events import GeoPoint, GeoPolygon, Observation, SmartSpace
-from smartspaces.scenarios.valencia.scenario import ValenciaScenario
+from smartspaces.events import Detection, GeoPoint, GeoPolygon, Observation, SmartSpace
+from smartspaces.scenarios.valencia.scenario import ValenciaScenario, shipped_layout
+from smartspaces.simulation.buildup import ArrivalPlan, run_buildup
+from smartspaces.simulation.egress import run_egress
+from smartspaces.simulation.space import from_layout, near
 
 # Same set-up as tests/realdata/test_crowd_juelich.py (see experimental_setup.png there).
 SHELL = [(3.5, -2.0), (3.5, 8.0), (-3.5, 8.0), (-3.5, -2.0)]
@@ -105,17 +118,13 @@ def spaces_updated_per_s(rounds: int) -> dict[str, Any]:
         ]
         for r in range(rounds)
     ]
-    density = CrowdDensityDetector(CrowdSettings(), {s.id: s for s in spaces})
-    warning = EarlyWarning(ForecastSettings())
-    uses = [area_use(s.space_type) for s in spaces]
+    stage = CrowdStage(CrowdSettings(), ForecastSettings(), {s.id: s for s in spaces})
     detections = 0
     started = time.perf_counter()
     for batch in readings:
-        for space, use, reading in zip(spaces, uses, batch, strict=True):
-            detections += len(density.step(reading, reading.observed_at))
-            level_of_service(reading.value / space.area_m2, use)
-            at = reading.observed_at
-            detections += len(warning.step(space, at, reading.value, at))
+        for space, reading in zip(spaces, batch, strict=True):
+            detections += len(stage.step(reading, reading.observed_at))
+            stage.state(space.id)  # occupancy, density, level of service
     elapsed = time.perf_counter() - started
     return {
         "name": "crowd.spaces_updated_per_s",
@@ -124,45 +133,109 @@ def spaces_updated_per_s(rounds: int) -> dict[str, Any]:
         "spaces": SPACES,
         "rounds": rounds,
         "detections": detections,
-        "note": "density detector + level of service + Theil-Sen forecast and warning, 1 thread",
+        "note": "crowd stage (density + ladder, rate of rise, Theil-Sen forecast and warning) "
+        "+ level of service, 1 thread",
     }
 
 
-def warning_lead_time_s() -> dict[str, Any]:
-    """Replay the mascletà: counters through the density detector, then the early warning."""
+def _first_warning(found: list[Detection], space_id: str) -> datetime | None:
+    times = [
+        d.observed_at
+        for d in found
+        if d.space_id == space_id and d.level.rank > 0 and d.detection_type != "crowd.density_level"
+    ]
+    return min(times, default=None)
+
+
+def mascleta_leads() -> dict[str, Any]:
+    """The scripted mascletà: the crowd stage on the counters, the forecast on the truth."""
     scenario = ValenciaScenario(ScenarioSettings())
     spaces = {s.id: s for s in scenario.spaces}
-    density = CrowdDensityDetector(CrowdSettings(), spaces)
-    seen, truth = EarlyWarning(ForecastSettings()), EarlyWarning(ForecastSettings())
-    first: dict[str, datetime] = {}
+    stage = CrowdStage(CrowdSettings(), ForecastSettings(), spaces)
+    truth = EarlyWarning(ForecastSettings())
+    found: list[Detection] = []
     first_truth: dict[str, datetime] = {}
     for step in scenario.steps():
         for observation in step.observations:
-            density.step(observation, step.at)
+            found += stage.step(observation, step.at)
         for space in scenario.spaces:
-            state = density.state(space.id)
-            occupancy = state.occupancy_persons if state else 0.0
-            for d in seen.step(space, step.at, occupancy, step.at):
-                first.setdefault(d.space_id, d.observed_at)
             for d in truth.step(space, step.at, step.true_occupancy[space.id], step.at):
                 first_truth.setdefault(d.space_id, d.observed_at)
     square = scenario.square_id
     red = scenario.first_crossing(square, ForecastSettings().red_p_m2)
-    if red is None or square not in first:
-        lead, lead_truth = float("nan"), float("nan")
-    else:
-        lead = (red - first[square]).total_seconds()
-        lead_truth = (red - first_truth[square]).total_seconds() if square in first_truth else 0
+    seen = _first_warning(found, square)
+    nan = float("nan")
+    return {
+        "lead_mascleta_s": (red - seen).total_seconds() if red and seen else nan,
+        "lead_mascleta_true_occupancy_s": (red - first_truth[square]).total_seconds()
+        if red and square in first_truth
+        else nan,
+        "spaces_forecast_red": sorted(
+            {d.space_id for d in found if d.detection_type == "crowd.red_forecast"}
+        ),
+        "mascleta": f"{len(spaces)} spaces, step {scenario.step_s:g} s "
+        f"({'shared OSM data' if scenario.from_shared_data else 'shipped layout'})",
+    }
+
+
+def warning_lead_time_s() -> dict[str, Any]:
+    """A JuPedSim build-up counted at its exits, through the crowd stage."""
+    mouth = near(from_layout(shipped_layout(), "calle-correos"), "plaza-ayuntamiento", 6.0)
+    settings = SimulationSettings(dt_s=0.1)
+    plan = ArrivalPlan(5.5, ramp_s=480.0, stop_density_p_m2=ForecastSettings().red_p_m2)
+    started = time.perf_counter()
+    result = run_buildup(mouth, plan, settings)
+    simulated_s = time.perf_counter() - started
+    stage = CrowdStage(CrowdSettings(), ForecastSettings(), {mouth.space.id: mouth.space})
+    found: list[Detection] = []
+    for observation in result.observations(T0, settings.counter_interval_s):
+        found += stage.step(observation, observation.observed_at)
+    red_s = result.first_reaching(ForecastSettings().red_p_m2)
+    warned = [d for d in found if d.level.rank > 0]
+    lead = (
+        red_s - (warned[0].observed_at - T0).total_seconds()
+        if red_s is not None and warned
+        else float("nan")
+    )
     return {
         "name": "crowd.warning_lead_time_s",
         "value": lead,
         "unit": "s",
         "target": ">= 120",
-        "lead_with_true_occupancy_s": lead_truth,
-        "spaces_warned": sorted(first),
-        "scenario": f"València mascletà, {len(spaces)} spaces, step {scenario.step_s:g} s "
-        f"({'shared OSM data' if scenario.from_shared_data else 'shipped layout'})",
+        "first_warning": warned[0].detection_type if warned else None,
+        "red_after_s": red_s,
+        "simulation": f"JuPedSim build-up of {mouth.space.name} ({mouth.area_m2:.0f} m2), "
+        f"{max(result.occupancy)} people, {simulated_s:.1f} s to compute",
+        **mascleta_leads(),
     }
+
+
+def simulation_egress(quick: bool) -> list[dict[str, Any]]:
+    """JuPedSim egress of the square: all exits open, then the widest one blocked."""
+    square = from_layout(shipped_layout(), "plaza-ayuntamiento")
+    persons = 1000 if quick else 5000
+    settings = SimulationSettings()
+    figures = []
+    for name, blocked in (
+        ("simulation.egress_s_all_exits", ()),
+        ("simulation.egress_s_one_blocked", ("calle-san-vicente",)),
+    ):
+        started = time.perf_counter()
+        result = run_egress(square, persons, settings, blocked)
+        figures.append(
+            {
+                "name": name,
+                "value": result.egress_s,
+                "unit": "s",
+                "persons": persons,
+                "blocked": list(blocked),
+                "per_exit": dict(result.per_exit),
+                "compute_s": round(time.perf_counter() - started, 1),
+                "scenario": f"Plaça de l'Ajuntament, {square.area_m2:.0f} m2, "
+                f"{len(square.exits)} exits, dt {settings.dt_s:g} s",
+            }
+        )
+    return figures
 
 
 def run(quick: bool) -> list[dict[str, Any]]:
@@ -226,6 +299,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
         },
         spaces_updated_per_s(10 if quick else 30),
         warning_lead_time_s(),
+        *simulation_egress(quick),
     ]
 
 

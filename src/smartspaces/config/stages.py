@@ -23,6 +23,27 @@ class CrowdSettings(_Section):
     rise_min_density_p_m2: float = Field(
         default=1.0, ge=0, description="No rise alarm below this density"
     )
+    trend_sample_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=600,
+        description="The rate of rise and the forecast read a space's occupancy at most once "
+        "per this many seconds",
+    )
+    reconcile_time_constant_s: float = Field(
+        default=0.0,
+        ge=0,
+        le=86_400,
+        description="How fast an absolute count (camera zone, manual count) corrects the "
+        "counter balance of a counted space: 0 replaces the balance at once",
+    )
+    drift_learning_rate: float = Field(
+        default=0.5,
+        ge=0,
+        le=1,
+        description="How much each reconciliation updates the learnt counter bias (persons "
+        "per counted crossing) that corrects the balance between counts; 0 learns nothing",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> CrowdSettings:
@@ -89,6 +110,93 @@ class IntegritySettings(BaseModel):
         default=3.0, gt=1, description="Silent after this many usual intervals without a reading"
     )
     max_series: int = Field(default=100_000, ge=1, description="Series tracked at most")
+    correlated_sensors: tuple[tuple[str, str], ...] = Field(
+        default=(),
+        description="Pairs of 'sensor_id/quantity' that see the same crowd, e.g. a people "
+        "counter's occupancy and the camera zone count of the same space: each reading is "
+        "checked against its partner's (a sensor may be paired with several neighbours)",
+    )
+    consistency_factor: float = Field(
+        default=4.0,
+        gt=1,
+        description="Paired readings this many times apart (after their usual ratio) are "
+        "inconsistent; red at the square of it",
+    )
+    consistency_floor: float = Field(
+        default=10.0,
+        gt=0,
+        description="Added to both sides, in the second sensor's unit, before comparing: "
+        "counts this small are noise, so near-empty against near-empty always agrees",
+    )
+    consistency_max_skew_s: float = Field(
+        default=120.0, ge=0, le=86_400, description="Paired readings further apart in time "
+        "are not compared",
+    )  # fmt: skip
+    consistency_window: int = Field(
+        default=48, ge=4, le=10_000, description="Recent agreeing pairs whose median ratio is "
+        "the expected one",
+    )  # fmt: skip
+    consistency_season: Literal["none", "hour_of_day", "hour_of_week"] = Field(
+        default="none",
+        description="Learn the pairs' ratio per slot of this rhythm: none for two views of "
+        "the same place; hour_of_day or hour_of_week for neighbours whose crowds peak apart",
+    )
+    consistency_warmup: int = Field(
+        default=12, ge=2, description="Pairs learnt before a pair is judged"
+    )
+    consistency_min_readings: int = Field(
+        default=2, ge=1, description="Inconsistent comparisons in a row before reporting"
+    )
+    baseline_quantities: dict[str, Literal["none", "hour_of_day", "hour_of_week"]] = Field(
+        default={
+            "entries_count": "hour_of_week",
+            "exits_count": "hour_of_week",
+            "occupancy_persons": "hour_of_week",
+            "noise_laeq_dba": "hour_of_week",
+        },
+        description="Quantities whose per-device baseline is learnt online, and their rhythm "
+        "(a daily reading's hour_of_week is its day of the week); others are not judged",
+    )
+    baseline_window: int = Field(
+        default=12, ge=4, le=1_000, description="Past readings per rhythm slot the band uses"
+    )
+    baseline_min_readings: int = Field(
+        default=6, ge=3, description="Past readings a slot needs before it gives a verdict"
+    )
+    baseline_band_sigmas: float = Field(
+        default=5.0, gt=0, description="Band half-width in robust sigmas (IQR / 1.349)"
+    )
+    baseline_min_spread: float = Field(
+        default=0.25,
+        ge=0,
+        description="Least robust sigma: on log(1 + value) for counts (quantities in _count or "
+        "_persons; 0.25 is about 28%), in the quantity's unit otherwise",
+    )
+    baseline_min_excess: dict[str, float] = Field(
+        default={"entries_count": 50.0, "exits_count": 50.0, "occupancy_persons": 50.0,
+                 "noise_laeq_dba": 3.0},
+        description="Least distance outside the band that counts, in the quantity's unit",
+    )  # fmt: skip
+    baseline_timezone: str = Field(
+        default="Europe/Madrid", description="Local time the daily and weekly rhythm runs in"
+    )
+
+    @model_validator(mode="after")
+    def _pairs_and_zone(self) -> IntegritySettings:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # only settings loading needs it
+
+        for pair in self.correlated_sensors:
+            for name in pair:
+                sensor, _, quantity = name.partition("/")
+                if not sensor or not quantity or "/" in quantity:
+                    raise ValueError(f"correlated sensor {name!r} is not 'sensor_id/quantity'")
+            if pair[0] == pair[1]:
+                raise ValueError(f"sensor {pair[0]!r} is paired with itself")
+        try:
+            ZoneInfo(self.baseline_timezone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {self.baseline_timezone!r}") from error
+        return self
 
 
 class CyberSettings(BaseModel):
@@ -106,6 +214,12 @@ class CyberSettings(BaseModel):
     )
     icmp_sweep_min_targets: int = Field(
         default=10, ge=2, description="Hosts pinged by one source that make an ICMP sweep"
+    )
+    arp_scan_min_targets: int = Field(
+        default=30,
+        ge=2,
+        description="Addresses one sender asks for by ARP within the window that make an ARP "
+        "scan (a gateway refreshing its busy LAN may ask for a few dozen: raise it there)",
     )
     bruteforce_window_s: float = Field(
         default=300.0, gt=0, le=86_400, description="Password-guessing window"

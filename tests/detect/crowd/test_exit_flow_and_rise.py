@@ -41,7 +41,8 @@ def test_a_blocked_exit_lengthens_the_emptying_time() -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(
-    st.floats(0, 1e6),
+    # people come in whole-ish numbers; a subnormal float of people empties in 0.0 s
+    st.one_of(st.just(0.0), st.floats(1e-3, 1e6)),
     st.lists(
         st.tuples(st.floats(0.1, 50), st.sampled_from(["level", "stairs"]), st.booleans()),
         min_size=1,

@@ -1,7 +1,8 @@
 """Occupancy and density per space from people counters, and a Detection when the level changes.
 
 Counters report ``entries_count`` / ``exits_count`` over an interval (occupancy is their running
-balance) or ``occupancy_persons`` (an absolute count, e.g. a camera zone). The detector is pure:
+balance) or ``occupancy_persons`` (an absolute count, e.g. a camera zone, which reconciles the
+balance: see ``occupancy.OccupancyEstimator`` for the drift corrections). The detector is pure:
 ``step(observation, now)`` returns the detections it caused; the caller does all I/O.
 """
 
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 
 from smartspaces.config import CrowdSettings
 from smartspaces.detect.crowd.level_of_service import area_use, ladder_level, level_of_service
+from smartspaces.detect.crowd.occupancy import OccupancyEstimator
 from smartspaces.events import CrowdState, Detection, Level, Observation, SmartSpace
 
 COUNT_QUANTITIES = frozenset({"entries_count", "exits_count", "occupancy_persons"})
@@ -34,7 +36,7 @@ _RATE_WINDOW = timedelta(seconds=RATE_WINDOW_S)
 class _SpaceCrowd:
     """What the detector remembers about one space."""
 
-    occupancy_persons: float = 0.0
+    occupancy: OccupancyEstimator
     level: Level = Level.NORMAL
     last_at: datetime | None = None
     recent_ids: deque[str] = field(default_factory=lambda: deque(maxlen=PROVENANCE_DEPTH))
@@ -63,20 +65,18 @@ class CrowdDensityDetector:
             return []
         crowd = self._state.get(space.id)
         if crowd is None:
-            crowd = self._state[space.id] = _SpaceCrowd()
+            crowd = self._state[space.id] = self._new_state(0.0)
         at = observation.observed_at
         value = observation.value if observation.value > 0 else 0.0
         if quantity == "occupancy_persons":
-            crowd.occupancy_persons = value
+            crowd.occupancy.reference(value, at)
         elif quantity == "entries_count":
-            crowd.occupancy_persons += value
+            crowd.occupancy.count(entries=value)
             crowd.flows.append((at, value, 0.0))
             crowd.inflow_persons += value
         else:
-            # A balance below zero means the counters drifted (missed entries): clamp, since a
-            # space cannot hold fewer than nobody. Drift correction proper is the crowd stage's.
-            remaining = crowd.occupancy_persons - value
-            crowd.occupancy_persons = remaining if remaining > 0 else 0.0
+            # a balance below zero means the counters drifted: the estimator clamps it at zero
+            crowd.occupancy.count(exits=value)
             crowd.flows.append((at, 0.0, value))
             crowd.outflow_persons += value
         crowd.recent_ids.append(observation.id)
@@ -89,7 +89,7 @@ class CrowdDensityDetector:
                 crowd.inflow_persons -= inflow
                 crowd.outflow_persons -= outflow
 
-        density = crowd.occupancy_persons / space.area_m2
+        density = crowd.occupancy.persons / space.area_m2
         if crowd.band_low <= density < crowd.band_high:
             return []  # still inside the current level's band: nothing to report
         settings = self._settings
@@ -144,10 +144,19 @@ class CrowdDensityDetector:
         }
         return lows[level] * (1 - HYSTERESIS), highs[level]
 
+    def _new_state(self, occupancy_persons: float) -> _SpaceCrowd:
+        s = self._settings
+        estimator = OccupancyEstimator(
+            time_constant_s=s.reconcile_time_constant_s,
+            learning_rate=s.drift_learning_rate,
+            persons=occupancy_persons,
+        )
+        return _SpaceCrowd(occupancy=estimator)
+
     def restore(self, space_id: str, occupancy_persons: float, level: Level) -> None:
         """Start from a state saved by an earlier run (after a restart), not from empty."""
         if space_id in self._spaces:
-            crowd = self._state[space_id] = _SpaceCrowd(occupancy_persons=occupancy_persons)
+            crowd = self._state[space_id] = self._new_state(occupancy_persons)
             crowd.level = level
             crowd.band_low, crowd.band_high = self._band(level)
 
@@ -161,12 +170,23 @@ class CrowdDensityDetector:
         crowd = self._state.get(space_id)
         return crowd.level if crowd else Level.NORMAL
 
+    def occupancy(self, space_id: str) -> float | None:
+        """The space's current occupancy estimate, or None before its first observation."""
+        crowd = self._state.get(space_id)
+        return crowd.occupancy.persons if crowd else None
+
+    def sources(self, space_id: str) -> tuple[str, ...]:
+        """The ids of the space's latest observations (what a detection about it derives from)."""
+        crowd = self._state.get(space_id)
+        return tuple(crowd.recent_ids) if crowd else ()
+
     @staticmethod
     def _measure(space: SmartSpace, crowd: _SpaceCrowd) -> CrowdState:
-        density = crowd.occupancy_persons / space.area_m2
+        occupancy = crowd.occupancy.persons
+        density = occupancy / space.area_m2
         window = RATE_WINDOW_S
         return CrowdState(
-            occupancy_persons=crowd.occupancy_persons,
+            occupancy_persons=occupancy,
             area_m2=space.area_m2,
             density_p_m2=density,
             level_of_service=level_of_service(density, area_use(space.space_type)),

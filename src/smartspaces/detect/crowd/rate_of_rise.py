@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from smartspaces.detect.crowd.errors import CrowdMeasureError
 from smartspaces.detect.crowd.level_of_service import area_use, level_of_service
+from smartspaces.detect.crowd.theil_sen import pairs, quantile_sorted
 from smartspaces.events import CrowdState, Detection, Level, SmartSpace
 
 DETECTOR_ID = "crowd.rate_of_rise"
@@ -29,7 +30,7 @@ REARM_FRACTION = 0.5
 
 
 class RiseLimits(Protocol):
-    """The settings the rule reads (``CrowdSettings`` once it carries these fields)."""
+    """The settings the rule reads (``CrowdSettings`` carries them)."""
 
     @property
     def rise_amber_p_m2_min(self) -> float: ...
@@ -58,11 +59,13 @@ def rise_rate_p_m2_min(seconds: npt.ArrayLike, densities: npt.ArrayLike) -> floa
         raise CrowdMeasureError("times and densities must be 1-d arrays of one length")
     if not (np.isfinite(t).all() and np.isfinite(y).all()):
         raise CrowdMeasureError("times and densities must be finite numbers")
-    i, j = np.triu_indices(t.size, k=1)
+    if t.size < 2:
+        return math.nan
+    i, j = pairs(t.size)
     dt = t[j] - t[i]
     if (dt == 0).any():
         raise CrowdMeasureError("two readings at the same time")
-    return float(np.median((y[j] - y[i]) / dt)) * 60.0 if i.size else math.nan
+    return quantile_sorted(np.sort((y[j] - y[i]) / dt), 0.5) * 60.0
 
 
 class RateOfRise:
@@ -75,8 +78,14 @@ class RateOfRise:
         self._raised: set[str] = set()
 
     def step(
-        self, space: SmartSpace, at: datetime, density_p_m2: float, now: datetime
+        self,
+        space: SmartSpace,
+        at: datetime,
+        density_p_m2: float,
+        now: datetime,
+        derived_from: tuple[str, ...] = (),
     ) -> Detection | None:
+        """Add a reading; an amber Detection (sourced from ``derived_from``) when a rise starts."""
         if not (math.isfinite(density_p_m2) and density_p_m2 >= 0):
             raise CrowdMeasureError(f"density must be a finite number >= 0, got {density_p_m2!r}")
         readings = self._readings.setdefault(space.id, deque())
@@ -109,6 +118,7 @@ class RateOfRise:
             observed_at=at,
             received_at=now,
             location=space.centroid,
+            derived_from=derived_from,
             detector=DETECTOR_ID,
             detection_type="crowd.density_rising_fast",
             level=Level.AMBER,
@@ -123,3 +133,11 @@ class RateOfRise:
                 level_of_service=level_of_service(density_p_m2, area_use(space.space_type)),
             ),
         )
+
+    def raised(self, space_id: str) -> bool:
+        """Whether a rise was raised for the space and the rule has not re-armed since."""
+        return space_id in self._raised
+
+    def mark_raised(self, space_id: str) -> None:
+        """Resume a rise raised before a restart: no second one for the same rise."""
+        self._raised.add(space_id)
