@@ -1,7 +1,8 @@
-"""Fixtures for the cyber tests: the shared slips-ids captures and a flow factory."""
+"""Fixtures for the cyber tests: the shared slips-ids captures, a flow factory, endless zeros."""
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from smartspaces.config import ScenarioSettings
 from smartspaces.detect.cyber.flows import Flow
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
+GIB = 1 << 30
 
 
 @pytest.fixture
@@ -40,3 +42,19 @@ def flow(**values: Any) -> Flow:
     }
     defaults.update(values)
     return Flow(**defaults)
+
+
+class Zeros(io.RawIOBase):
+    """1 GiB of zeros, produced on demand: never stored anywhere."""
+
+    def __init__(self) -> None:
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        n = min(len(buffer), GIB - self.position)
+        buffer[:n] = bytes(n)
+        self.position += n
+        return n

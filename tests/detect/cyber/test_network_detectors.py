@@ -96,3 +96,64 @@ def test_a_flood_from_spoofed_senders_is_counted_without_naming_them_all() -> No
             for i in range(5_000)]  # fmt: skip
     (flood,) = [d for d in run(syns) if d.detection_type == "cyber.flood"]
     assert "5000 connections from more than" in flood.summary
+
+
+def test_every_network_detection_carries_typed_evidence_with_the_target_asset() -> None:
+    assets = asset_map_from_dict({
+        "segments": [{"id": "cctv", "network": "10.20.0.0/24", "protected": True,
+                      "spaces": ["plaza"]}],
+        "devices": [{"id": f"camera-{i}", "address": f"10.20.0.{i}", "asset_id": "cctv"}
+                    for i in range(1, 40)],
+        "assets": [{"id": "cctv", "spaces": ["plaza"]}],
+    })  # fmt: skip
+    unanswered = {"conn_state": "S0", "resp_bytes": 0, "resp_pkts": 0}
+    flows = [
+        *(flow(ts=T0 + i, src="203.0.113.7", dst=f"10.20.0.{i + 1}", dport=554, **unanswered)
+          for i in range(6)),  # horizontal scan of the cameras' RTSP port
+        *(flow(ts=T0 + 10 + i * 0.1, src="203.0.113.8", dst="10.20.0.5", dport=1000 + i,
+               **unanswered) for i in range(10)),  # vertical scan of camera 5
+        *(flow(ts=T0 + 20 + i * 0.1, src="203.0.113.9", dst=f"10.20.0.{i + 1}", proto="icmp",
+               sport=8, dport=0, **unanswered) for i in range(10)),  # ping sweep
+        *(flow(ts=T0 + 30 + i, src="203.0.113.10", dst="10.20.0.6", dport=23,
+               sport=50_000 + i, duration_s=2, orig_bytes=40, resp_bytes=80)
+          for i in range(10)),  # telnet guessing
+        *(flow(ts=T0 + 40 + i * 0.0001, src=f"198.18.0.{i % 200}", sport=1024 + i,
+               dst="10.20.0.7", dport=80, **unanswered) for i in range(5_000)),  # SYN flood
+        *(flow(ts=T0 + 100 + 300 * k, src="10.20.0.8", dst="192.0.2.66", dport=8443,
+               sport=40_000 + k) for k in range(8)),  # a camera beaconing out
+        flow(ts=T0 + 200, src="10.20.0.99", dst="10.20.0.1", dport=80),  # unknown device
+    ]  # fmt: skip
+    found = run(sorted(flows, key=lambda f: f.ts), assets)
+    by_type = {d.detection_type: d.attributes for d in found}
+    assert set(by_type) == {
+        "cyber.horizontal_port_scan", "cyber.vertical_port_scan", "cyber.icmp_sweep",
+        "cyber.telnet_password_guessing", "cyber.flood", "cyber.beaconing",
+        "cyber.unknown_device",
+    }  # fmt: skip
+    for kind, attributes in by_type.items():
+        assert {"attacker_ip", "target_ip", "targets_count", "protocol"} <= set(attributes), kind
+        assert all(isinstance(v, str | int | float | bool) for v in attributes.values())
+    assert by_type["cyber.horizontal_port_scan"]["asset_id"] == "cctv"
+    assert by_type["cyber.horizontal_port_scan"]["target_ip"] == "10.20.0.1"
+    assert by_type["cyber.vertical_port_scan"]["device_id"] == "camera-5"
+    assert by_type["cyber.vertical_port_scan"]["ports_count"] == 10
+    assert by_type["cyber.icmp_sweep"]["targets_count"] == 10
+    assert by_type["cyber.telnet_password_guessing"]["service"] == "telnet"
+    flood = by_type["cyber.flood"]
+    assert (flood["target_ip"], flood["flows_count"], flood["window_s"]) == (
+        "10.20.0.7",
+        5000,
+        60.0,
+    )
+    # the 200 spoofed senders and the ping sweeper, all named (fewer than MAX_SOURCES a second)
+    assert flood["sources_count"] == 201 and flood["sources_all_named"] is True
+    beacon = by_type["cyber.beaconing"]
+    assert (beacon["attacker_ip"], beacon["interval_s"], beacon["attacker_asset_id"]) == (
+        "10.20.0.8", 300.0, "cctv",
+    )  # fmt: skip
+    unknown = by_type["cyber.unknown_device"]
+    assert (unknown["attacker_ip"], unknown["segment_id"], unknown["port"]) == (
+        "10.20.0.99",
+        "cctv",
+        80,
+    )

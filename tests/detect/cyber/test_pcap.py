@@ -17,8 +17,8 @@ from smartspaces.config import CyberSettings
 from smartspaces.detect.cyber.errors import FlowInputError
 from smartspaces.detect.cyber.flows import Flow
 from smartspaces.detect.cyber.pcap import PcapFlowReader
+from tests.detect.cyber.conftest import GIB, Zeros
 
-GIB = 1 << 30
 SSH_PCAP = "test19-malicious-ssh/malicious-ssh-bruteforce.pcap"
 
 
@@ -94,22 +94,6 @@ def test_truncated_pcap_yields_what_it_read_then_a_clear_error(slips_dir: Path) 
     with pytest.raises(FlowInputError, match=r"pcap truncated inside (the header of )?packet \d+"):
         got.extend(stream)
     assert len(got) > 20  # a partial capture still feeds the detectors
-
-
-class Zeros(io.RawIOBase):
-    """1 GiB of zeros, produced on demand: never stored anywhere."""
-
-    def __init__(self) -> None:
-        self.position = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
-        n = min(len(buffer), GIB - self.position)
-        buffer[:n] = bytes(n)
-        self.position += n
-        return n
 
 
 def test_a_gibibyte_of_zeros_is_refused_after_reading_its_header() -> None:

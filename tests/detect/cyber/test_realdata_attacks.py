@@ -35,6 +35,10 @@ def test_horizontal_scan_to_port_80_from_10_0_2_112(slips_dir: Path) -> None:
     unanswered = {f.dst for f in flows if f.dport == 80 and not f.answered}
     named = scan.summary.split("(")[1].split(")")[0].split(", ")
     assert set(named) <= unanswered
+    a = scan.attributes
+    assert (a["attacker_ip"], a["protocol"], a["port"]) == ("10.0.2.112", "tcp", 80)
+    assert a["target_ip"] in named and a["targets_count"] == 6 and a["ports_count"] == 1
+    assert a["window_s"] == 60.0 and 0 < float(a["span_s"]) <= 60.0
 
 
 def test_vertical_scan_one_attacker_one_target_many_ports(slips_dir: Path) -> None:
@@ -44,6 +48,13 @@ def test_vertical_scan_one_attacker_one_target_many_ports(slips_dir: Path) -> No
     assert found[0].summary.startswith(
         "Vertical port scan: 192.168.1.9 probed 10 tcp ports of 45.33.32.156"
     )
+    a = found[0].attributes
+    assert (a["attacker_ip"], a["target_ip"], a["targets_count"]) == (
+        "192.168.1.9",
+        "45.33.32.156",
+        1,
+    )
+    assert (a["protocol"], a["ports_count"], a["window_s"]) == ("tcp", 10, 60.0)
 
 
 def test_ssh_brute_force_in_the_pcap(slips_dir: Path) -> None:
@@ -56,6 +67,14 @@ def test_ssh_brute_force_in_the_pcap(slips_dir: Path) -> None:
     for detection in found:
         assert detection.summary.startswith("SSH password guessing: 147.32.80.40 made ")
         assert "to 147.32.80.37 port 902/tcp" in detection.summary
+        a = detection.attributes
+        assert (a["attacker_ip"], a["target_ip"], a["targets_count"]) == (
+            "147.32.80.40",
+            "147.32.80.37",
+            1,
+        )
+        assert (a["service"], a["protocol"], a["port"], a["window_s"]) == ("ssh", "tcp", 902, 300.0)
+    assert [d.attributes["attempts_count"] for d in found] == [10, 50]
 
 
 def test_attack_lands_on_the_spaces_the_target_serves(slips_dir: Path) -> None:
@@ -72,6 +91,9 @@ def test_attack_lands_on_the_spaces_the_target_serves(slips_dir: Path) -> None:
     found = NetworkDetectors(CyberSettings(), assets).run(flows, NOW)
     assert {d.space_id for d in found} == {"plaza-ayuntamiento", "mercado-central"}
     assert "147.32.80.37 (esx-3, cctv-recorder)" in found[0].summary
+    assert {d.attributes["asset_id"] for d in found} == {"cctv-recorder"}
+    assert {d.attributes["device_id"] for d in found} == {"esx-3"}
+    assert {d.attributes["attacker_device_id"] for d in found} == {"jump-host"}
 
 
 def test_non_attack_parts_of_the_captures_raise_nothing(slips_dir: Path) -> None:

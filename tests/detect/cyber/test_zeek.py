@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import tracemalloc
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from smartspaces.detect.cyber.errors import FlowInputError
 from smartspaces.detect.cyber.flows import Flow
 from smartspaces.detect.cyber.zeek import read_conn_log
+from tests.detect.cyber.conftest import Zeros
 
 HEADER = (
     "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n"
@@ -186,3 +188,13 @@ def test_flows_before_a_bad_row_in_the_same_chunk_are_yielded_first() -> None:
     with pytest.raises(FlowInputError, match="line 9: port -1 out of range"):
         got.extend(read_conn_log(tsv(FIELDS, rows)))
     assert len(got) == 2
+
+
+def test_a_gibibyte_of_zeros_offered_as_a_conn_log_is_refused_after_one_chunk() -> None:
+    zeros = Zeros()  # produced on demand, never stored
+    tracemalloc.start()
+    with pytest.raises(FlowInputError, match="conn.log line 1: longer than 65536 bytes"):
+        list(read_conn_log(zeros))  # type: ignore[arg-type]
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert zeros.position <= 1 << 20 and peak < 4_000_000

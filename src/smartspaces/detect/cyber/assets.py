@@ -96,6 +96,7 @@ class AssetMap:
         self.default_space_id = content.default_space_id
         assets = {a.id: a for a in content.assets}
         self._devices = {str(ipaddress.ip_address(d.address)): d for d in content.devices}
+        self._device_assets = {d.id: d.asset_id for d in content.devices}
         self._asset_spaces = {d_id: a.spaces for d_id, a in assets.items()}
         # most specific first, so the first match is the longest prefix
         self._segments: list[tuple[IPNetwork, Segment]] = sorted(
@@ -137,6 +138,10 @@ class AssetMap:
         """The MAC address the map lists for a device address, lower case (None if unlisted)."""
         device = self._devices.get(address)
         return device.mac.lower() if device is not None and device.mac else None
+
+    def asset_of_device(self, device_id: str) -> str | None:
+        """The asset a device (a sensor sending telemetry, by its id) belongs to, if mapped."""
+        return self._device_assets.get(device_id)
 
     def is_internal(self, address: str) -> bool:
         """Whether the address is in a mapped segment or is a mapped device."""

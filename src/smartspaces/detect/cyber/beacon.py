@@ -9,10 +9,13 @@ from smartspaces.config import CyberSettings
 from smartspaces.detect.cyber.assets import AssetMap
 from smartspaces.detect.cyber.flows import Flow
 from smartspaces.detect.cyber.report import NOTHING, Reporter
+from smartspaces.detect.cyber.scans import PORTLESS
 from smartspaces.detect.cyber.window import forget_oldest
-from smartspaces.events import Detection, Level
+from smartspaces.events import AttributeValue, Detection, Level
 
 DETECTOR_ID = "cyber.beaconing"
+MAX_REMEMBERED = 65_536
+"""Destinations whose place in the asset map is remembered (then forgotten all at once)."""
 
 
 class BeaconDetector:
@@ -35,9 +38,16 @@ class BeaconDetector:
         # a median interval of at least m needs the upper half of the intervals at least m,
         # so calls spanning less than this cannot be a beacon: rejected without sorting
         self._min_span = (intervals - intervals // 2) * settings.beacon_min_interval_s
+        self._internal: dict[str, bool] = {}  # destination -> in the asset map
+
+    def reads(self, proto: str) -> bool:
+        return proto not in PORTLESS
 
     def step(self, flow: Flow, now: datetime) -> Sequence[Detection]:
-        if flow.proto == "icmp" or self._assets.is_internal(flow.dst):
+        internal = self._internal.get(flow.dst)
+        if internal is None:
+            internal = self._remember(flow.dst)
+        if internal or flow.proto in PORTLESS:
             return NOTHING
         key = (flow.src, flow.dst, flow.dport, flow.proto)
         calls = self._calls
@@ -54,6 +64,13 @@ class BeaconDetector:
         if len(times) < self._keep or max(times) - min(times) < self._min_span:
             return NOTHING
         return self._judge(flow, now, key, times)
+
+    def _remember(self, address: str) -> bool:
+        # asked once per destination, not per flow: this detector reads every flow
+        if len(self._internal) >= MAX_REMEMBERED:
+            self._internal.clear()
+        internal = self._internal[address] = self._assets.is_internal(address)
+        return internal
 
     def _judge(
         self, flow: Flow, now: datetime, key: tuple[str, str, int, str], times: tuple[float, ...]
@@ -72,6 +89,19 @@ class BeaconDetector:
             f"{flow.dport}/{flow.proto} {len(times)} times every {median:.1f} s "
             f"(+/- {spread:.1f} s) over {ordered[-1] - ordered[0]:.0f} s"
         )
+        evidence: dict[str, AttributeValue] = {
+            "protocol": flow.proto, "port": flow.dport, "ports_count": 1,
+            "calls_count": len(times), "interval_s": round(median, 3),
+            "jitter_s": round(spread, 3), "span_s": round(ordered[-1] - ordered[0], 3),
+        }  # fmt: skip
         return self._report.detections(
-            "cyber.beaconing", Level.AMBER, flow.ts, now, summary, flow.src, [flow.dst], 0.6
+            "cyber.beaconing",
+            Level.AMBER,
+            flow.ts,
+            now,
+            summary,
+            flow.src,
+            [flow.dst],
+            0.6,
+            evidence,
         )

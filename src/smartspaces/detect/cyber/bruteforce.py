@@ -10,7 +10,7 @@ from smartspaces.detect.cyber.assets import AssetMap
 from smartspaces.detect.cyber.flows import Flow
 from smartspaces.detect.cyber.report import NOTHING, Reporter
 from smartspaces.detect.cyber.window import WindowMap, escalates, ladder
-from smartspaces.events import Detection, Level
+from smartspaces.events import AttributeValue, Detection, Level
 
 DETECTOR_ID = "cyber.password_guessing"
 HTTP_FACTOR = 5
@@ -31,17 +31,20 @@ class PasswordGuessingDetector:
             settings.max_tracked_keys, settings.bruteforce_window_s
         )
 
+    def reads(self, proto: str) -> bool:
+        return proto == "tcp"
+
     def step(self, flow: Flow, now: datetime) -> Sequence[Detection]:
-        if flow.proto != "tcp":
+        s = self._settings
+        # the cheapest tests first: most connections carry too much to be a login attempt
+        if (
+            flow.orig_bytes + flow.resp_bytes > s.bruteforce_max_bytes
+            or flow.duration_s > s.bruteforce_max_duration_s
+            or flow.proto != "tcp"
+        ):
             return NOTHING
         service = flow.login_service
-        s = self._settings
-        if (
-            not service
-            or not flow.answered
-            or flow.duration_s > s.bruteforce_max_duration_s
-            or flow.orig_bytes + flow.resp_bytes > s.bruteforce_max_bytes
-        ):
+        if not service or not flow.answered:
             return NOTHING
         # one item per connection: the source port tells connections apart within a window
         key = (flow.src, flow.dst, flow.dport, service)
@@ -62,7 +65,12 @@ class PasswordGuessingDetector:
             f"{flow.ts - window.first_ts:.1f} s (window {window.window_s:.0f} s; each under "
             f"{s.bruteforce_max_duration_s:.0f} s and {s.bruteforce_max_bytes} bytes)"
         )
+        evidence: dict[str, AttributeValue] = {
+            "service": service, "protocol": "tcp", "port": flow.dport, "ports_count": 1,
+            "attempts_count": count, "window_s": window.window_s,
+            "span_s": round(flow.ts - window.first_ts, 3),
+        }  # fmt: skip
         return self._report.detections(
             f"cyber.{service}_password_guessing", level, flow.ts, now, summary, flow.src,
-            [flow.dst],
+            [flow.dst], evidence=evidence,
         )  # fmt: skip

@@ -10,8 +10,8 @@ from smartspaces.config import CyberSettings
 from smartspaces.detect.cyber.assets import AssetMap
 from smartspaces.detect.cyber.flows import Flow
 from smartspaces.detect.cyber.report import NOTHING, Reporter, listing
-from smartspaces.detect.cyber.window import BoundedStates
-from smartspaces.events import Detection, Level
+from smartspaces.detect.cyber.window import forget_oldest
+from smartspaces.events import AttributeValue, Detection, Level
 
 DETECTOR_ID = "cyber.flood"
 _INF = float("inf")
@@ -75,19 +75,24 @@ class FloodDetector:
     def __init__(self, settings: CyberSettings, assets: AssetMap) -> None:
         self._settings = settings
         self._report = Reporter(DETECTOR_ID, assets)
-        self._targets: BoundedStates[str, _Target] = BoundedStates(
-            settings.max_tracked_keys, _Target
-        )
+        self._targets: dict[str, _Target] = {}
+        self._window_s = settings.window_s
+        self._min_packets, self._min_flows = settings.flood_min_packets, settings.flood_min_flows
+
+    def reads(self, proto: str) -> bool:
+        return True
 
     def step(self, flow: Flow, now: datetime) -> Sequence[Detection]:
-        s = self._settings
         target = self._targets.get(flow.dst)
-        if flow.ts >= target.start + BUCKET_S:
-            target.next_second(flow.ts, flow.ts - s.window_s)
+        if target is None:
+            target = self._new_target(flow.dst)
+        ts = flow.ts
+        if ts >= target.start + BUCKET_S:
+            target.next_second(ts, ts - self._window_s)
         # a late flow joins the current second: it can only expire later, never be lost
         # only one-sided traffic weighs as packets: a busy camera stream to its recorder is
         # answered, a SYN or UDP flood is not (connection floods are caught by their count)
-        packets = 0 if flow.answered else max(flow.orig_pkts, 1)
+        packets = 0 if flow.resp_bytes or flow.answered else max(flow.orig_pkts, 1)
         target.packets_now += packets
         target.flows_now += 1
         sources = target.sources
@@ -99,9 +104,15 @@ class FloodDetector:
             target.unnamed += 1
         target.packets += packets
         target.flows += 1
-        if target.packets < s.flood_min_packets and target.flows < s.flood_min_flows:
+        if target.packets < self._min_packets and target.flows < self._min_flows:
             return NOTHING
         return self._judge(flow, now, target)
+
+    def _new_target(self, address: str) -> _Target:
+        if len(self._targets) >= self._settings.max_tracked_keys:
+            self._targets = forget_oldest(self._targets, self._settings.max_tracked_keys)
+        target = self._targets[address] = _Target()
+        return target
 
     def _judge(self, flow: Flow, now: datetime, target: _Target) -> Sequence[Detection]:
         s = self._settings
@@ -124,6 +135,18 @@ class FloodDetector:
             f"connections from {senders} source(s) within {s.window_s:.0f} s; busiest sources "
             f"{listing(f'{src} ({n})' for src, n in top)}"
         )
+        evidence: dict[str, AttributeValue] = {
+            "packets_count": target.packets, "flows_count": target.flows,
+            "sources_count": len(sources), "sources_all_named": not unnamed,
+            "window_s": s.window_s, "protocol": flow.proto, "port": flow.dport,
+        }  # fmt: skip
         return self._report.detections(
-            "cyber.flood", level, flow.ts, now, summary, top[0][0], [flow.dst]
+            "cyber.flood",
+            level,
+            flow.ts,
+            now,
+            summary,
+            top[0][0],
+            [flow.dst],
+            evidence=evidence,
         )

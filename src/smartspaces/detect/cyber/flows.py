@@ -30,6 +30,9 @@ class Flow(NamedTuple):
 
     ``ts`` is the start in epoch seconds (cheap to compare in hot loops); byte counts are
     application payload bytes as Zeek reports them; ``conn_state`` uses Zeek's vocabulary.
+    ICMP follows Zeek (type and code as ports); ARP (from pcap and argus) has proto "arp",
+    the sender's and the asked address as ``src``/``dst``, the sender's hardware address as
+    ``src_mac`` and, from pcap, the opcode as ``sport`` (1 request, 2 reply).
 
     A named tuple rather than a frozen dataclass: just as immutable, but built ten times
     faster (a frozen dataclass pays ``object.__setattr__`` per field), and the parsers build

@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from smartspaces.config import IntegritySettings
-from smartspaces.events import Detection, Level, Observation, derive_id
+from smartspaces.detect.cyber.assets import AssetMap
+from smartspaces.detect.cyber.telemetry import telemetry_detection
+from smartspaces.events import AttributeValue, Detection, Level, Observation
 
 DETECTOR_ID = "cyber.telemetry_integrity"
+Evidence = dict[str, AttributeValue]
 
 
 @dataclass
@@ -24,10 +27,14 @@ class _Series:
 
 
 class TelemetryIntegrityDetector:
-    """Pure: ``step(observation, now)`` judges a reading; ``check_silence(now)`` the quiet ones."""
+    """Pure: ``step(observation, now)`` judges a reading; ``check_silence(now)`` the quiet ones.
 
-    def __init__(self, settings: IntegritySettings) -> None:
+    With an asset map, detections name the asset the sensor belongs to (``asset_id``).
+    """
+
+    def __init__(self, settings: IntegritySettings, assets: AssetMap | None = None) -> None:
         self._s = settings
+        self._assets = assets
         self._series: dict[tuple[str, str], _Series] = {}
 
     def step(self, obs: Observation, now: datetime) -> list[Detection]:
@@ -42,18 +49,22 @@ class TelemetryIntegrityDetector:
         if last is not None and obs.observed_at <= last.observed_at:
             found.append(self._detect(obs, now, "replayed_timestamp", Level.RED,
                 f"{name} sent a reading dated {obs.observed_at.isoformat()}, not after its "
-                f"previous one ({last.observed_at.isoformat()}): replayed or spoofed"))  # fmt: skip
+                f"previous one ({last.observed_at.isoformat()}): replayed or spoofed",
+                {"previous_observed_at": last.observed_at.isoformat()}))  # fmt: skip
             return found  # an out-of-order reading must not move the series' state
         limits = self._s.limits.get(obs.quantity)
         if limits is not None and not limits[0] <= obs.value <= limits[1]:
             found.append(self._detect(obs, now, "out_of_limits", Level.AMBER,
                 f"{name} = {obs.value:g} is outside the physically possible "
-                f"{limits[0]:g}..{limits[1]:g}"))  # fmt: skip
+                f"{limits[0]:g}..{limits[1]:g}",
+                {"limit_low": limits[0], "limit_high": limits[1]}))  # fmt: skip
         step = self._s.max_step.get(obs.quantity)
         if step is not None and last is not None and abs(obs.value - last.value) > step:
             found.append(self._detect(obs, now, "impossible_change", Level.AMBER,
                 f"{name} changed by {obs.value - last.value:+g} in one reading "
-                f"({last.value:g} -> {obs.value:g}; at most {step:g} is believable)"))  # fmt: skip
+                f"({last.value:g} -> {obs.value:g}; at most {step:g} is believable)",
+                {"previous_value": last.value, "change": obs.value - last.value,
+                 "max_step": step}))  # fmt: skip
         if last is not None:
             series.gaps.append((obs.observed_at - last.observed_at).total_seconds())
         series.last, series.silent_reported = obs, False
@@ -75,7 +86,8 @@ class TelemetryIntegrityDetector:
         stuck = len(values) >= run and len(set(values[-run:])) == 1
         if stuck and not series.stuck_reported:
             found.append(self._detect(obs, now, "stuck_value", Level.AMBER,
-                f"{name} reported {obs.value:g} {run} times in a row"))  # fmt: skip
+                f"{name} reported {obs.value:g} {run} times in a row",
+                {"repeats_count": run}))  # fmt: skip
         series.stuck_reported = stuck
         n = self._s.replay_length
         if len(values) >= n and not stuck:
@@ -84,7 +96,8 @@ class TelemetryIntegrityDetector:
             if first is not None:
                 found.append(self._detect(obs, now, "replayed_sequence", Level.RED,
                     f"{name}'s last {n} readings repeat exactly those it sent up to "
-                    f"{first.isoformat()}: a replayed recording?"))  # fmt: skip
+                    f"{first.isoformat()}: a replayed recording?",
+                    {"readings_count": n, "first_sent_at": first.isoformat()}))  # fmt: skip
             elif len(series.seen) < 10_000:
                 series.seen[window] = obs.observed_at
         if limits is not None:
@@ -111,7 +124,8 @@ class TelemetryIntegrityDetector:
             return []
         return [self._detect(obs, now, "flapping", Level.AMBER,
             f"{name} swung up and down by at least {least:g} {k} times in a row "
-            f"(last values {', '.join(f'{v:g}' for v in recent)})")]  # fmt: skip
+            f"(last values {', '.join(f'{v:g}' for v in recent)})",
+            {"reversals_count": k, "min_step": least})]  # fmt: skip
 
     def check_silence(self, now: datetime) -> list[Detection]:
         """Series that stopped reporting: no reading for ``silence_factor`` usual intervals."""
@@ -127,36 +141,14 @@ class TelemetryIntegrityDetector:
                 found.append(self._detect(last, now, "silence", Level.AMBER,
                     f"{sensor} {quantity} has been silent for {quiet:.0f} s since "
                     f"{last.observed_at.isoformat()} (it usually reports every {usual:.0f} s)",
+                    {"silent_s": quiet, "usual_interval_s": usual,
+                     "last_observed_at": last.observed_at.isoformat()},
                     at=now))  # fmt: skip
         return found
 
-    @staticmethod
     def _detect(
-        obs: Observation, now: datetime, kind: str, level: Level, summary: str,
-        at: datetime | None = None,
+        self, obs: Observation, now: datetime, kind: str, level: Level, summary: str,
+        evidence: Evidence, at: datetime | None = None,
     ) -> Detection:  # fmt: skip
-        observed = at or obs.observed_at
-        detection_type = f"cyber.telemetry_{kind}"
-        return Detection(
-            id=derive_id(
-                "det",
-                DETECTOR_ID,
-                detection_type,
-                obs.space_id,
-                observed,
-                level,
-                obs.sensor_id,
-                obs.quantity,
-                obs.id,
-            ),  # fmt: skip
-            source=DETECTOR_ID,
-            space_id=obs.space_id,
-            observed_at=observed,
-            received_at=now,
-            location=obs.location,
-            derived_from=(obs.id,),
-            detector=DETECTOR_ID,
-            detection_type=detection_type,
-            level=level,
-            summary=summary,
-        )
+        return telemetry_detection(DETECTOR_ID, f"cyber.telemetry_{kind}", obs, now, level,
+                                   summary, evidence, self._assets, at=at)  # fmt: skip

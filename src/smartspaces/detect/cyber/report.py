@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from smartspaces.detect.cyber.assets import AssetMap
-from smartspaces.events import Detection, Level, derive_id
+from smartspaces.events import AttributeValue, Detection, Level, derive_id
 
 MAX_SPACES = 8
 """A finding touching more spaces than this is reported in the first ones (bounded fan-out)."""
@@ -17,6 +17,10 @@ nothing (a tuple, so no caller can append to it)."""
 
 MAX_LISTED = 10
 """Targets or ports named in a summary; the rest are counted."""
+
+Evidence = Mapping[str, AttributeValue]
+"""A detector's own typed evidence (``ports_count``, ``window_s`` ...), merged into the
+attributes every network detection carries."""
 
 
 def listing(values: Iterable[object]) -> str:
@@ -32,7 +36,14 @@ def _natural(value: str) -> tuple[int, str]:
 
 
 class Reporter:
-    """Turns one finding into one Detection per smart space its hosts serve."""
+    """Turns one finding into one Detection per smart space its hosts serve.
+
+    Every detection carries the same core attributes, so fusion and operators can rely on
+    them whatever the detector: ``attacker_ip``, ``target_ip`` (the first or main target),
+    ``targets_count``, and where the asset map knows them ``asset_id`` / ``device_id`` of the
+    target (the first target that belongs to an asset) and ``attacker_device_id`` /
+    ``attacker_asset_id`` (a compromised city device attacking others).
+    """
 
     def __init__(self, detector_id: str, assets: AssetMap) -> None:
         self.detector_id = detector_id
@@ -48,6 +59,7 @@ class Reporter:
         attacker: str,
         targets: Sequence[str],
         confidence: float = 0.9,
+        evidence: Evidence | None = None,
     ) -> list[Detection]:
         # the threatened side's spaces first: a scan of camera 12 threatens what it watches
         spaces: list[str] = []
@@ -60,6 +72,7 @@ class Reporter:
         at = datetime.fromtimestamp(at_ts, UTC)
         attacker_text = self.assets.locate(attacker).describe()
         target_key = ",".join(sorted(targets)[:MAX_LISTED])
+        attributes = {**self.core_attributes(attacker, targets), **(evidence or {})}
         return [
             Detection(
                 # attacker and targets are part of the identity: two scans found in the same
@@ -76,6 +89,31 @@ class Reporter:
                 level=level,
                 confidence=confidence,
                 summary=summary.replace("{attacker}", attacker_text)[:2000],
+                attributes=attributes,
             )
             for space in spaces[:MAX_SPACES]
         ]
+
+    def core_attributes(self, attacker: str, targets: Sequence[str]) -> dict[str, AttributeValue]:
+        """The attributes every network detection carries (see the class docstring)."""
+        attributes: dict[str, AttributeValue] = {"attacker_ip": attacker}
+        if targets:
+            attributes["target_ip"] = targets[0]
+        attributes["targets_count"] = len(targets)
+        # the main target's asset if it has one, else the first listed target that does
+        for address in targets[:MAX_LISTED]:
+            placement = self.assets.locate(address)
+            if placement.asset_id is not None:
+                attributes["asset_id"] = placement.asset_id
+                if placement.device_id is not None:
+                    attributes["device_id"] = placement.device_id
+                break
+        else:
+            if targets and (device := self.assets.locate(targets[0]).device_id) is not None:
+                attributes["device_id"] = device
+        source = self.assets.locate(attacker)
+        if source.device_id is not None:
+            attributes["attacker_device_id"] = source.device_id
+        if source.asset_id is not None:
+            attributes["attacker_asset_id"] = source.asset_id
+        return attributes

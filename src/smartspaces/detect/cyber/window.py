@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from itertools import islice
 from typing import Generic, TypeVar
 
@@ -97,34 +97,6 @@ class WindowMap(Generic[K]):
             window.add(ts, item)
             return window
         return None
-
-
-class BoundedStates(Generic[K, S]):
-    """Per-key state; when full, the keys created longest ago are forgotten first.
-
-    Forgetting drops the oldest eighth at once: a dict keeps insertion order, but deleting
-    its first key one at a time leaves holes that every later ``next(iter())`` walks over,
-    which made each insertion at the limit cost time in proportion to the limit.
-    """
-
-    def __init__(self, limit: int, factory: Callable[[], S]) -> None:
-        self._limit = limit
-        self._factory = factory
-        self._states: dict[K, S] = {}
-
-    def get(self, key: K) -> S:
-        state = self._states.get(key)
-        if state is None:
-            if len(self._states) >= self._limit:
-                self._forget_oldest()
-            state = self._states[key] = self._factory()
-        return state
-
-    def _forget_oldest(self) -> None:
-        self._states = forget_oldest(self._states, self._limit)
-
-    def __len__(self) -> int:
-        return len(self._states)
 
 
 def forget_oldest(states: dict[K, S], limit: int) -> dict[K, S]:
