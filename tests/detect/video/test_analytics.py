@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from smartspaces.config.video import CameraSettings, LineSettings, ZoneSettings
 from smartspaces.detect.video.analytics import CameraAnalytics
 from smartspaces.detect.video.boxes import Box
-from smartspaces.detect.video.settings import CameraSettings, LineSettings, ZoneSettings
 from smartspaces.events import Observation
 
 T0 = datetime(2026, 3, 15, 11, 0, tzinfo=UTC)

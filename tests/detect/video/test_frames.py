@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
+from smartspaces.config.video import VideoSettings
 from smartspaces.detect.video.errors import FrameError, VideoSourceError
 from smartspaces.detect.video.frames import AnalysisSchedule, VideoSource, check_frame
-from smartspaces.detect.video.settings import VideoSettings
 
 
 def test_schedule_keeps_the_target_rate_from_a_faster_source() -> None:

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from smartspaces.config.video import LineSettings
 from smartspaces.detect.video.analytics import LineCounter, inside
 from smartspaces.detect.video.boxes import Box, iou
 from smartspaces.detect.video.calibration import GroundPlane, polygon_area
 from smartspaces.detect.video.errors import CalibrationError
-from smartspaces.detect.video.settings import LineSettings
 from smartspaces.detect.video.tracking import Tracker, TrackerSettings
 
 coord = st.floats(0, 2000, allow_nan=False)

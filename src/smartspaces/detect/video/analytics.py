@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from smartspaces.config.video import CameraSettings, LineSettings
 from smartspaces.detect.video.boxes import Box
 from smartspaces.detect.video.calibration import GroundPlane, Point
-from smartspaces.detect.video.settings import CameraSettings, LineSettings
 from smartspaces.detect.video.tracking import Track, Tracker, TrackerSettings
 from smartspaces.events import Observation
 
@@ -116,13 +116,25 @@ class CameraAnalytics:
         self._period_start: datetime | None = None
         self._last_at: datetime | None = None
         self.plane = plane
+        self.live: list[Track] = []  # the confirmed tracks seen in the last frame
+
+    @property
+    def remembered(self) -> set[int]:
+        """Ids of every track the tracker still remembers (seen, or missed only briefly)."""
+        return {t.track_id for t in self._tracker.tracks}
+
+    @property
+    def recent_boxes(self) -> list[Box]:
+        """The last box of every remembered track, confirmed or not (who may be standing by)."""
+        return [t.box for t in self._tracker.tracks]
 
     def step(self, boxes: list[Box], at: datetime, now: datetime) -> list[Observation]:
         """Account for one analysed frame taken ``at``; returns the reports that fell due."""
         if self._period_start is None:
             self._period_start = at
         tracks = self._tracker.step(boxes, at.timestamp())
-        anchors = {t.track_id: self._anchor(t) for t in tracks}
+        self.live = tracks
+        anchors = {t.track_id: self.anchor(t) for t in tracks}
         for line in self._lines:
             line.update(anchors)
             line.forget({t.track_id for t in self._tracker.tracks})
@@ -152,7 +164,7 @@ class CameraAnalytics:
             return []
         return [self.plane.to_ground(t.box.foot) for t in tracks]
 
-    def _anchor(self, track: Track) -> Point:
+    def anchor(self, track: Track) -> Point:
         return track.box.foot if self._camera.anchor == "foot" else track.box.centre
 
     def _report(self, at: datetime, now: datetime, interval: float) -> list[Observation]:

@@ -53,10 +53,33 @@ def iou(a: Box, b: Box) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def suppress_overlaps(boxes: list[Box], threshold: float) -> list[Box]:
-    """Greedy non-maximum suppression: keep the best-scoring box of each overlapping group."""
+def contained(a: Box, b: Box) -> float:
+    """The share of ``a``'s area that lies inside ``b`` (0 to 1)."""
+    w = min(a.x2, b.x2) - max(a.x1, b.x1)
+    h = min(a.y2, b.y2) - max(a.y1, b.y1)
+    area = a.width * a.height
+    return w * h / area if w > 0 and h > 0 and area > 0 else 0.0
+
+
+def suppress_overlaps(boxes: list[Box], threshold: float, inside: float = 1.01) -> list[Box]:
+    """Greedy non-maximum suppression: keep the best-scoring box of each overlapping group;
+    a box lying at least ``inside`` within a kept one also goes (a person cut in two by a
+    tile's edge shows up as a part inside the whole)."""
     kept: list[Box] = []
     for box in sorted(boxes, key=lambda b: b.score, reverse=True):
-        if all(iou(box, k) < threshold for k in kept):
+        if all(iou(box, k) < threshold and contained(box, k) < inside for k in kept):
             kept.append(box)
     return kept
+
+
+def square_windows(width: int, height: int) -> list[tuple[int, int, int]]:
+    """Square windows (x, y, side) covering a frame, evenly overlapping along its long side.
+
+    Square-input detectors squash a wide frame, and people squashed thin go unseen; a square
+    window of the short side's size keeps their proportions."""
+    side = min(width, height)
+    length = max(width, height)
+    count = -(-length // side)  # ceiling
+    step = (length - side) / (count - 1) if count > 1 else 0.0
+    starts = [round(i * step) for i in range(count)]
+    return [(s, 0, side) if width >= height else (0, s, side) for s in starts]

@@ -7,15 +7,14 @@ positions, and a zone drawn on the image gets its real area, which density needs
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from itertools import combinations
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from smartspaces.detect.video.errors import CalibrationError
+from smartspaces.planar import spans_a_plane
 
 Point = tuple[float, float]
 
@@ -47,7 +46,7 @@ class GroundPlane:
         if not (np.isfinite(image).all() and np.isfinite(ground).all()):
             raise CalibrationError("calibration points must be finite numbers")
         for name, points in (("image", image), ("ground", ground)):
-            if not _spans_a_plane(points):
+            if not spans_a_plane(points):
                 raise CalibrationError(
                     f"the {name} points are collinear (or coincide): pick 4 points that span "
                     "the floor, no three on one line"
@@ -88,25 +87,3 @@ def polygon_area(polygon: Sequence[Point]) -> float:
     for (x1, y1), (x2, y2) in zip(polygon, [*polygon[1:], polygon[0]], strict=True):
         total += x1 * y2 - x2 * y1
     return abs(total) / 2
-
-
-def _spans_a_plane(points: npt.NDArray[np.float64]) -> bool:
-    # A homography needs four points with no three collinear; relative to the points' own
-    # scale, so pixels and metres are judged alike.
-    scale = float(np.ptp(points, axis=0).max())
-    if scale <= 0 or not math.isfinite(scale):
-        return False
-    tolerance = 1e-3 * scale * scale
-    for quad in combinations(range(len(points)), 4):
-        if all(
-            _twice_area(points[a], points[b], points[c]) > tolerance
-            for a, b, c in combinations(quad, 3)
-        ):
-            return True
-    return False
-
-
-def _twice_area(
-    a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], c: npt.NDArray[np.float64]
-) -> float:
-    return abs(float((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])))

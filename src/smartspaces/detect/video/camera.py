@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
+from smartspaces.config.video import CameraSettings, VideoSettings
 from smartspaces.detect.video.analytics import CameraAnalytics
 from smartspaces.detect.video.detectors import PersonDetector, build_detector
 from smartspaces.detect.video.frames import AnalysisSchedule, VideoSource
-from smartspaces.detect.video.settings import CameraSettings, VideoSettings
 from smartspaces.detect.video.tracking import TrackerSettings
 from smartspaces.events import Observation
 

@@ -2,7 +2,9 @@
 
 - ``hog``: OpenCV's built-in HOG + linear SVM people detector; bundled with OpenCV, CPU only,
   the zero-dependency default.
-- (planned) ``onnx``: a detector model file given by path, run by onnxruntime.
+- ``ssdlite``: the SSDLite MobileNetV2 pedestrian model (``ssdlite.py``), OpenCV DNN, CPU.
+- ``onnx``: any detector model file given by path (``onnx_detector.py``), onnxruntime, on the
+  GPU where onnxruntime has CUDA.
 
 Nothing is downloaded at run time. Example::
 
@@ -18,10 +20,12 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from smartspaces.config.video import VideoSettings
 from smartspaces.detect.video.boxes import Box, Frame, suppress_overlaps
 from smartspaces.detect.video.errors import DetectorError
 from smartspaces.detect.video.frames import check_frame
-from smartspaces.detect.video.settings import VideoSettings
+from smartspaces.detect.video.onnx_detector import OnnxPersonDetector
+from smartspaces.detect.video.ssdlite import SsdLitePersonDetector
 
 
 class PersonDetector(Protocol):
@@ -39,8 +43,6 @@ HOG_WINDOW = (64, 128)
 HOG_BORDER_PX = 40
 """Border added around the scaled frame: the HOG window (64x128 with a margin around the body)
 must fit around a person whose head or feet touch the frame's edge, common at close range."""
-
-NMS_IOU = 0.4
 
 
 class HogPersonDetector:
@@ -79,11 +81,13 @@ class HogPersonDetector:
             x2, y2 = min((x + w - b) / scale, float(width)), min((y + h - b) / scale, float(height))
             if x2 > x1 and y2 > y1:
                 boxes.append(Box(float(x1), float(y1), float(x2), float(y2), score))
-        return suppress_overlaps(boxes, NMS_IOU)
+        return suppress_overlaps(boxes, self._settings.nms_iou)
 
 
 DETECTORS: dict[str, Callable[[VideoSettings], PersonDetector]] = {
     "hog": HogPersonDetector,
+    "ssdlite": SsdLitePersonDetector,
+    "onnx": OnnxPersonDetector,
 }
 """Every detector by its settings name: an explicit registry, no import-time discovery."""
 

@@ -19,9 +19,9 @@ from urllib.parse import urlsplit
 import cv2
 import numpy as np
 
+from smartspaces.config.video import VideoSettings
 from smartspaces.detect.video.boxes import Frame
 from smartspaces.detect.video.errors import FrameError, VideoSourceError
-from smartspaces.detect.video.settings import VideoSettings
 
 STREAM_SCHEMES = frozenset({"rtsp", "rtsps", "http", "https"})
 """Only these; FFmpeg would also open pipes, devices and concat lists, which a setting must not."""

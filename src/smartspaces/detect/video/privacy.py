@@ -2,12 +2,15 @@
 
 Raw frames never leave the video package. The only image that may is ``snapshot``'s: people
 blurred beyond recognition, then checked with OpenCV's stock face *detector* (a Haar cascade,
-used here only to prove there is no face left to see; nothing is ever recognised).
+used only to find faces a person detector missed, blur them too, and prove there is no face
+left to see; nothing is ever recognised). ``write_snapshot`` is the one place that writes such
+an image to disk.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -49,8 +52,8 @@ def blur_people(frame: Frame, boxes: Sequence[Box]) -> Frame:
 _FACES: cv2.CascadeClassifier | None = None
 
 
-def count_faces(frame: Frame) -> int:
-    """How many frontal faces the stock Haar cascade finds (detection only)."""
+def find_faces(frame: Frame) -> list[Box]:
+    """Frontal faces the stock Haar cascade finds (detection only, never recognition)."""
     global _FACES  # noqa: PLW0603 - the cascade is loaded once, it is read-only afterwards
     if _FACES is None:
         _FACES = cv2.CascadeClassifier(
@@ -58,13 +61,43 @@ def count_faces(frame: Frame) -> int:
         )
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
     found = _FACES.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=4, minSize=(16, 16))
-    return int(len(np.asarray(found).reshape(-1, 4)))
+    return [Box(x, y, x + w, y + h) for x, y, w, h in np.asarray(found).reshape(-1, 4).tolist()]
+
+
+def count_faces(frame: Frame) -> int:
+    """How many frontal faces the stock Haar cascade finds (detection only)."""
+    return len(find_faces(frame))
 
 
 def snapshot(frame: Frame, boxes: Sequence[Box]) -> Frame:
-    """The only image that may leave the package: people blurred, checked to show no face."""
+    """The only image that may leave the package: people blurred, then any face the person
+    detector missed blurred too, then checked to show no face at all."""
     blurred = blur_people(frame, boxes)
+    missed = find_faces(blurred)
+    if missed:
+        blurred = blur_people(blurred, [_grow(f) for f in missed])
     faces = count_faces(blurred)
     if faces:
         raise SnapshotRefused(f"{faces} face(s) still detectable after blurring: not released")
     return blurred
+
+
+def write_snapshot(frame: Frame, boxes: Sequence[Box], folder: Path, name: str) -> Path:
+    """Write ``snapshot(frame, boxes)`` as ``folder/name.jpg``; SnapshotRefused if a face
+    would show, VideoError if it cannot be written. Returns the file written."""
+    safe = snapshot(frame, boxes)
+    path = folder / f"{name}.jpg"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        written = cv2.imwrite(str(path), safe, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    except (OSError, cv2.error) as error:
+        raise VideoError(f"cannot write snapshot {path}: {error}") from error
+    if not written:
+        raise VideoError(f"cannot write snapshot {path}")
+    return path
+
+
+def _grow(face: Box) -> Box:
+    # a face box from the cascade is tight: take in hair, ears and chin
+    return Box(face.x1 - face.width / 2, face.y1 - face.height / 2,
+               face.x2 + face.width / 2, face.y2 + face.height)  # fmt: skip
