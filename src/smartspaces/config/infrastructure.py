@@ -62,11 +62,66 @@ class NatsSettings(BaseModel):
     publish_retry_s: float = Field(default=15.0, ge=0, description="Retry lost publishes this long")
 
 
+_TOPIC_PREFIX = r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$"  # Kafka topic characters, dot-separated
+
+
+class KafkaSettings(_Section):
+    """The Kafka bus: which brokers, how topics are named and made, how producers wait."""
+
+    bootstrap_servers: list[str] = Field(
+        default=["127.0.0.1:9092"], min_length=1, description="host:port of brokers, any subset"
+    )
+    topic_prefix: str = Field(
+        default="ss", pattern=_TOPIC_PREFIX, max_length=200,
+        description="Topics are <prefix>.<kind>, plus <prefix>.dead_letter and .consumers",
+    )  # fmt: skip
+    client_id: str = Field(
+        default="smartspaces", pattern=r"^[A-Za-z0-9._\-]{1,64}$",
+        description="Names this process in the brokers' logs and quotas",
+    )  # fmt: skip
+    group_prefix: str = Field(
+        default="ss-", pattern=r"^[A-Za-z0-9._\-]{0,64}$",
+        description="A durable consumer is the consumer group <prefix><durable>",
+    )  # fmt: skip
+    partitions: int = Field(
+        default=12, ge=1, le=4096, description="Partitions of each topic the bus creates"
+    )
+    replication_factor: int = Field(
+        default=1, ge=1, le=5, description="Copies of each topic the bus creates (3: cluster)"
+    )
+    acks: Literal["all", "1"] = Field(
+        default="all", description="all: every in-sync replica has a message; 1: the leader"
+    )
+    linger_s: float = Field(
+        default=0.005, ge=0, le=1, description="Wait this long to fill a batch before sending"
+    )
+    max_message_bytes: int = Field(
+        default=1_048_576, ge=1024, description="Largest event on the wire (producer and topics)"
+    )
+    ack_wait_s: float = Field(default=30.0, gt=0, description="Redeliver if not acked by then")
+    session_timeout_s: float = Field(
+        default=10.0, gt=0, description="A consumer silent this long leaves its group"
+    )
+    fetch_wait_s: float = Field(
+        default=0.1, gt=0, le=5, description="Longest a broker may hold a fetch with nothing new"
+    )
+    dedup_window: int = Field(
+        default=10_000, ge=0,
+        description="Per kind: the ids of its last this many messages are checked on publish",
+    )  # fmt: skip
+    request_timeout_s: float = Field(
+        default=30.0, gt=0, description="Wait for one broker answer (a send is retried within)"
+    )
+    publish_retry_s: float = Field(
+        default=15.0, ge=0, description="Retry failed publishes this long"
+    )
+
+
 class BusSettings(_Section):
     """The event bus: the embedded journalled one unless a distributed engine is chosen."""
 
-    backend: Literal["memory", "nats"] = Field(
-        default="memory", description="Bus engine: the embedded one, or NATS JetStream"
+    backend: Literal["memory", "nats", "kafka"] = Field(
+        default="memory", description="Bus engine: the embedded one, NATS JetStream or Kafka"
     )
     journal_path: Path | None = Field(
         default=None, description="SQLite journal of the embedded bus; default data_dir/bus.sqlite3"
