@@ -24,12 +24,15 @@ from rich.console import Console
 from rich.table import Table
 
 import alerts  # bench/alerts.py
+import bus_kafka  # bench/bus_kafka.py
 import bus_nats  # bench/bus_nats.py
 import crowd  # bench/crowd.py (this folder is on sys.path when run as a script)
 import cyber  # bench/cyber.py
 import edge_http  # bench/edge_http.py
-import fusion  # bench/fusion.py
 import edge_mqtt  # bench/edge_mqtt.py
+import fusion  # bench/fusion.py
+import risk  # bench/risk.py
+import video  # bench/video.py
 from smartspaces.bootstrap import build_services, tune_garbage_collector
 from smartspaces.clock import SimulatedClock
 from smartspaces.config import Settings
@@ -40,7 +43,18 @@ from smartspaces.respond.alerts.policy import AlertPolicy
 from smartspaces.respond.risk.space_risk import SpaceRiskAssessor
 
 RESULTS = Path(__file__).with_name("results.json")
-STAGE_BENCHES = (crowd, cyber, fusion, alerts, edge_http, edge_mqtt, bus_nats)
+STAGE_BENCHES = (
+    crowd,
+    cyber,
+    fusion,
+    risk,
+    alerts,
+    video,
+    edge_http,
+    edge_mqtt,
+    bus_nats,
+    bus_kafka,
+)
 T0 = datetime(2026, 3, 15, 11, 0, tzinfo=UTC)
 SPACES = 50
 COUNTERS = 8

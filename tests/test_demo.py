@@ -162,7 +162,12 @@ def test_serve_answers_on_the_configured_port_and_seeds_the_default_spaces(tmp_p
                 assert time.monotonic() < deadline, "serve did not come up"
                 time.sleep(0.2)
         assert health["spaces"] == 7
-        spaces = httpx.get(f"http://127.0.0.1:{port}/api/v1/spaces").json()
+        base = f"http://127.0.0.1:{port}"
+        assert httpx.get(f"{base}/api/v1/spaces").status_code == 401  # the API needs a sign-in
+        demo = {"username": "police", "password": "smartspaces-demo"}  # development demo user
+        login = httpx.post(f"{base}/api/v1/auth/login", json=demo)
+        assert login.status_code == 200, login.text
+        spaces = httpx.get(f"{base}/api/v1/spaces", cookies=login.cookies).json()
         assert SQUARE in {s["id"] for s in spaces}
     finally:
         server.terminate()

@@ -6,8 +6,11 @@ import gc
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from smartspaces.alert_delivery import build_alert_delivery
 from smartspaces.bus.base import Bus
+from smartspaces.bus.lazy import LazyBus
 from smartspaces.bus.memory import MemoryBus
+from smartspaces.city import CityModel, load_city_model
 from smartspaces.clock import Clock
 from smartspaces.config import Settings
 from smartspaces.edge.analytics import RateLimiter
@@ -32,6 +35,8 @@ class Services:
 
     async def close(self) -> None:
         await self.runtime.stop()
+        if self.runtime.delivery is not None:
+            await self.runtime.delivery.close()
         await self.bus.close()
         self.store.close()
 
@@ -57,6 +62,19 @@ def default_spaces(settings: Settings) -> tuple[SmartSpace, ...]:
     return ValenciaScenario(settings.scenario).spaces
 
 
+def load_city(settings: Settings, spaces: Sequence[SmartSpace]) -> CityModel | None:
+    """The city model of ``settings.risk.city_model``; without one, the shipped València model
+    when the València square is among the spaces (the demo), else none (no cascades)."""
+    if settings.risk.city_model is not None:
+        return load_city_model(settings.risk.city_model, spaces)
+    from smartspaces.scenarios.valencia.city import valencia_city_model
+    from smartspaces.scenarios.valencia.layout import SQUARE_ID
+
+    if any(s.id == SQUARE_ID for s in spaces):
+        return valencia_city_model(spaces)
+    return None
+
+
 def open_store(settings: Settings, spaces: Sequence[SmartSpace] | None = None) -> Store:
     """Open the store (migrating it); put ``spaces``, or the default ones if it has none."""
     store = Store(settings.store.database_url())
@@ -77,8 +95,22 @@ def build_services(
     """Open the store (migrating it), the bus and the runtime; seed spaces if the store has none."""
     store = open_store(settings, spaces)
     known = tuple(store.spaces())
-    bus = MemoryBus(settings.bus, settings.journal_path())
-    runtime = Runtime(settings, bus, store, known, clock, timers=timers)
+    if settings.bus.backend == "kafka":
+        from smartspaces.bus.kafka import KafkaBus  # aiokafka loads only where Kafka is chosen
+
+        bus: Bus = KafkaBus(settings.kafka)  # connects on first use
+    elif settings.bus.backend == "nats":
+        from smartspaces.bus.nats import NatsBus
+
+        nats = settings.nats
+        bus = LazyBus(lambda: NatsBus.connect(nats))  # connects on first use
+    else:
+        bus = MemoryBus(settings.bus, settings.journal_path())
+    city = load_city(settings, known)
+    delivery = build_alert_delivery(settings, store, {s.id: s for s in known}, clock)
+    runtime = Runtime(
+        settings, bus, store, known, clock, timers=timers, city=city, delivery=delivery
+    )
     tune_garbage_collector()
     schemas = ModelSchemas(settings.edge.schema_dir())
     limiter = RateLimiter(settings.edge.rate_limit_per_s, settings.edge.rate_burst)

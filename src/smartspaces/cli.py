@@ -9,7 +9,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from smartspaces.cli_accounts import register as register_accounts
 from smartspaces.cli_admin import dead_letters, devices, spaces
+from smartspaces.cli_privacy import privacy
+from smartspaces.cli_simulate import simulate
 from smartspaces.config import load_settings
 from smartspaces.logs import configure_logging
 
@@ -21,6 +24,9 @@ app = typer.Typer(
 app.add_typer(devices, name="devices")
 app.add_typer(dead_letters, name="dead-letters")
 app.add_typer(spaces, name="spaces")
+app.add_typer(privacy)  # the `audit` and `retention` groups
+app.add_typer(simulate, name="simulate")
+register_accounts(app)  # `users` and `api-keys`
 err = Console(stderr=True)
 
 ConfigOption = Annotated[

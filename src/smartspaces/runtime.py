@@ -3,8 +3,10 @@
 Three durable consumers, each acknowledging only after its work is done (at-least-once; every
 write is idempotent thanks to deterministic ids):
 
-- ``detect``  observations -> crowd density detector -> detections (+ live space status)
-- ``respond`` detections -> space risk -> alert policy -> risk levels and alerts
+- ``detect``  observations -> crowd stage (density, rise, forecast) -> detections (+ status)
+- ``fuse``    detections and device-health readings -> fusion rules -> situations
+- ``respond`` detections and situations -> risk (spaces, assets, cascades) -> alert policy
+- ``deliver`` alerts -> webhooks, MQTT, TAK (only when targets are configured)
 - ``store``   every event -> the store, then to live listeners (WebSocket, CLI)
 - ``edge-health`` observations -> device clock skew; with the timer, silence and flapping
 """
@@ -15,14 +17,17 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import structlog
 
 from smartspaces.bus.base import Bus, Delivery, Subscription
+from smartspaces.city import CityModel
 from smartspaces.clock import Clock
 from smartspaces.config import Settings
-from smartspaces.detect.crowd.density import DETECTOR_ID, CrowdDensityDetector
+from smartspaces.detect.crowd.stage import CrowdStage
+from smartspaces.detect.fusion import FusionEngine
 from smartspaces.edge.health import DeviceHealthMonitor
 from smartspaces.events import (
     Alert,
@@ -31,11 +36,14 @@ from smartspaces.events import (
     IncidentStateChanged,
     Observation,
     RiskLevel,
+    Situation,
     SmartSpace,
 )
+from smartspaces.respond.alerts.delivery.dispatcher import AlertDelivery
 from smartspaces.respond.alerts.policy import AlertPolicy
-from smartspaces.respond.risk.space_risk import SpaceRiskAssessor
+from smartspaces.respond.risk.assessor import RiskAssessor
 from smartspaces.store import Store
+from smartspaces.store.retention import RetentionTimer, apply_retention
 
 log = structlog.get_logger(__name__)
 
@@ -69,26 +77,41 @@ class Runtime:
         clock: Clock,
         poll_s: float = 0.05,
         timers: bool = True,
+        city: CityModel | None = None,
+        delivery: AlertDelivery | None = None,
     ) -> None:
         self.bus, self.store, self.clock = bus, store, clock
         by_id: Mapping[str, SmartSpace] = {s.id: s for s in spaces}
-        self.crowd = CrowdDensityDetector(settings.crowd, by_id)
-        self.risk = SpaceRiskAssessor()
+        self._spaces, self._city, self._fusion_settings = tuple(spaces), city, settings.fusion
+        self.crowd = CrowdStage(settings.crowd, settings.forecast, by_id)
+        self.risk = RiskAssessor(by_id, city, settings.risk)
+        # built at start, once the registered devices are known (cameras, counters)
+        self.fusion = FusionEngine.from_settings(settings.fusion, self._spaces)
+        self.delivery = delivery
         self.alerts = AlertPolicy(by_id, settings.alert_policy)
         self._edge = settings.edge
         self.health = DeviceHealthMonitor({})
         self._poll_s = poll_s
         self._timer: asyncio.Task[None] | None = None
+        self._retention = RetentionTimer(settings.retention)
+        self._retention_run: asyncio.Task[None] | None = None
         # Off for deterministic runs (headless demo, replay): then time-driven alerts come due
         # only as events move time on, never from the wall clock.
         self._timers = timers
         self._listeners: list[Listener] = []
         self._workers = [
             _Worker("detect", ("ss.observation.>",), self._detect),
-            _Worker("respond", ("ss.detection.>", "ss.incident_state_changed.>"), self._respond),
+            _Worker("fuse", ("ss.detection.>", "ss.observation.>"), self._fuse),
+            _Worker(
+                "respond",
+                ("ss.detection.>", "ss.situation.>", "ss.incident_state_changed.>"),
+                self._respond,
+            ),
             _Worker("store", ("ss.>",), self._store),
             _Worker("edge-health", ("ss.observation.>",), self._health),
         ]
+        if delivery is not None and delivery.configured:
+            self._workers.append(_Worker("deliver", ("ss.alert.>",), self._deliver))
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener`` with each batch of events once they are stored."""
@@ -115,14 +138,47 @@ class Runtime:
             await asyncio.sleep(TICK_S)
             try:
                 now = self.clock.now()
-                await self.publish([*self.alerts.tick(now), *self.health.tick(now)])
+                if self._retention.due(now) and (
+                    self._retention_run is None or self._retention_run.done()
+                ):  # a task of its own: a long first run never holds up the alerts' timer
+                    self._retention_run = asyncio.create_task(self._retain(now), name="retention")
+                await self.publish(self.fusion.tick(now))
+                risks = self.risk.tick(now)  # cascades come due: assets, then the spaces they serve
+                spaces = [r for r in risks if r.asset_id is None]
+                alerts = [a for r in spaces if (a := self.alerts.step(r, r.observed_at))]
+                await self.publish(
+                    [*risks, *alerts, *self.alerts.tick(now), *self.health.tick(now)]
+                )
+                await asyncio.to_thread(
+                    self.store.update_status, [_risk_status(r, now) for r in spaces]
+                )
             except Exception:  # the next tick tries again; nothing is lost meanwhile
                 log.exception("timer_failed")
 
+    async def _retain(self, now: datetime) -> None:
+        try:
+            report = await asyncio.to_thread(
+                apply_retention, self.store, self._retention.settings, now
+            )
+        except Exception:  # the next run (interval_s later) tries again
+            log.exception("retention_failed")
+            return
+        if report.deleted or report.held_back:
+            log.info("retention_applied", held_back=report.held_back, **report.counts)
+
     def _restore(self) -> None:
         # devices registered before the start are watched (a new one from the next start on)
+        devices = {d.id: d for d in self.store.devices.all()}
+        city = self._city
+        self.fusion = FusionEngine.from_settings(
+            self._fusion_settings,
+            self._spaces,
+            devices,
+            city.asset_spaces() if city else None,
+            city.asset_kinds() if city else None,
+        )
         self.health = DeviceHealthMonitor(
-            {d.id: d for d in self.store.devices.all()},
+            devices,
             silence_factor=self._edge.health_silence_factor,
             max_skew_s=self._edge.health_max_skew_s,
         )
@@ -133,23 +189,28 @@ class Runtime:
             for d in self.store.latest_per_space("detection", "detection_type")
             if isinstance(d, Detection)
         ]
-        for detection in detections:
-            if detection.crowd is not None and detection.detector == DETECTOR_ID:
-                self.crowd.restore(
-                    detection.space_id, detection.crowd.occupancy_persons, detection.level
-                )
+        self.crowd.resume(detections)  # ladder level and occupancy, standing trend warnings
         for space_id, status in self.store.status().items():
             if status["occupancy_persons"] is not None:
                 self.crowd.restore(
                     space_id, status["occupancy_persons"], self.crowd.level(space_id)
                 )
-        self.risk.restore(detections)
+        situations = [
+            s
+            for s in self.store.latest_per_space("situation", "situation_type")
+            if isinstance(s, Situation)
+        ]
+        self.risk.restore([*detections, *situations])
         self.alerts.restore(
             (a for a in self.store.latest_per_space("alert") if isinstance(a, Alert)),
             self.store.incidents.acknowledged_alert_ids(),
         )
 
     async def stop(self) -> None:
+        if self._retention_run is not None:
+            self._retention_run.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retention_run
         if self._timer is not None:
             self._timer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -231,23 +292,49 @@ class Runtime:
             if isinstance(event, IncidentStateChanged):
                 self.alerts.observe(event)  # an acknowledged alert is not escalated
                 continue
-            if not isinstance(event, Detection):
+            if not isinstance(event, Detection | Situation):
                 continue
             # time moves on with each event: what came due before it is decided first, so the
             # outcome does not depend on how deliveries were batched
             found.extend(self.alerts.tick(event.observed_at))
-            risk = self.risk.step(event, now)
-            if risk is None:
-                continue
-            found.append(risk)
-            status.append(_risk_status(risk, now))
-            # the policy runs on event time, so suppression and escalation do not depend on how
-            # far behind the workers are (a replay gives the same alerts at any speed)
-            alert = self.alerts.step(risk, risk.observed_at)
-            if alert is not None:
-                found.append(alert)
+            for risk in self.risk.step(event, now):
+                found.append(risk)
+                if risk.asset_id is not None:
+                    continue  # an asset's risk is stored and shown; alerts are per space
+                status.append(_risk_status(risk, now))
+                # the policy runs on event time, so suppression and escalation do not depend on
+                # how far behind the workers are (a replay gives the same alerts at any speed)
+                alert = self.alerts.step(risk, risk.observed_at)
+                if alert is not None:
+                    found.append(alert)
         await self.publish(found)
         await asyncio.to_thread(self.store.update_status, status)
+
+    async def _fuse(self, batch: list[Delivery]) -> None:
+        now = self.clock.now()
+        found: list[AnyEvent] = []
+        for delivery in batch:
+            event = delivery.event
+            if isinstance(event, Detection | Observation):
+                # lapsed situations end on event time first, as the alert policy does, so a
+                # replay ends them at the same moments whatever the batching
+                found.extend(self.fusion.tick(event.observed_at))
+                found.extend(self.fusion.step(event, now))
+        await self.publish(found)
+
+    async def _deliver(self, batch: list[Delivery]) -> None:
+        if self.delivery is None:
+            return
+        for delivery in batch:
+            alert = delivery.event
+            if not isinstance(alert, Alert):
+                continue
+            referenced = await asyncio.to_thread(self._referenced, alert)
+            await self.delivery.deliver(alert, referenced)
+
+    def _referenced(self, alert: Alert) -> list[Alert]:
+        found = (self.store.event(i) for i in alert.references)
+        return [a for a in found if isinstance(a, Alert)]
 
     async def _health(self, batch: list[Delivery]) -> None:
         now = self.clock.now()

@@ -27,12 +27,14 @@ from smartspaces.config.infrastructure import (
     BufferSettings,
     BusSettings,
     EdgeSettings,
+    KafkaSettings,
     MqttSettings,
     NatsSettings,
     StoreSettings,
     shared_data_dir,
 )
 from smartspaces.config.retention import RetentionSettings
+from smartspaces.config.risk import RiskSettings
 from smartspaces.config.security import SecuritySettings
 from smartspaces.config.simulation import SimulationSettings
 from smartspaces.config.stages import (
@@ -47,6 +49,7 @@ from smartspaces.config.stages import (
     IntegritySettings,
     ScenarioSettings,
 )
+from smartspaces.config.video import VideoSettings
 
 __all__ = [
     "AlertFormatSettings",
@@ -64,14 +67,17 @@ __all__ = [
     "ForecastSettings",
     "FusionSettings",
     "IntegritySettings",
+    "KafkaSettings",
     "MqttSettings",
     "NatsSettings",
     "RetentionSettings",
+    "RiskSettings",
     "ScenarioSettings",
     "SecuritySettings",
     "Settings",
     "SimulationSettings",
     "StoreSettings",
+    "VideoSettings",
     "TakTarget",
     "WebhookTarget",
     "load_settings",
@@ -90,6 +96,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     bus: BusSettings = Field(default_factory=BusSettings)
     nats: NatsSettings = Field(default_factory=NatsSettings)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     edge: EdgeSettings = Field(default_factory=EdgeSettings)
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
@@ -103,10 +110,12 @@ class Settings(BaseSettings):
     crowd: CrowdSettings = Field(default_factory=CrowdSettings)
     scenario: ScenarioSettings = Field(default_factory=ScenarioSettings)
     fusion: FusionSettings = Field(default_factory=FusionSettings)
+    risk: RiskSettings = Field(default_factory=RiskSettings)
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
     simulation: SimulationSettings = Field(default_factory=SimulationSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
+    video: VideoSettings = Field(default_factory=VideoSettings)
 
     @classmethod
     def settings_customise_sources(
