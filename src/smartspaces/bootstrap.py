@@ -6,11 +6,13 @@ import gc
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import structlog
+
 from smartspaces.alert_delivery import build_alert_delivery
 from smartspaces.bus.base import Bus
 from smartspaces.bus.lazy import LazyBus
 from smartspaces.bus.memory import MemoryBus
-from smartspaces.city import CityModel, load_city_model
+from smartspaces.city import CityModel, CityModelError, load_city_model
 from smartspaces.clock import Clock
 from smartspaces.config import Settings
 from smartspaces.edge.analytics import RateLimiter
@@ -18,6 +20,8 @@ from smartspaces.edge.ngsild.schemas import ModelSchemas
 from smartspaces.events import SmartSpace
 from smartspaces.runtime import Runtime
 from smartspaces.store import Store
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -70,9 +74,13 @@ def load_city(settings: Settings, spaces: Sequence[SmartSpace]) -> CityModel | N
     from smartspaces.scenarios.valencia.city import valencia_city_model
     from smartspaces.scenarios.valencia.layout import SQUARE_ID
 
-    if any(s.id == SQUARE_ID for s in spaces):
+    if not any(s.id == SQUARE_ID for s in spaces):
+        return None
+    try:
         return valencia_city_model(spaces)
-    return None
+    except CityModelError as error:  # other spaces than the scenario's: no shipped model
+        log.warning("city_model_not_used", reason=str(error)[:300])
+        return None
 
 
 def open_store(settings: Settings, spaces: Sequence[SmartSpace] | None = None) -> Store:

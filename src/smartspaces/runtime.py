@@ -113,6 +113,11 @@ class Runtime:
         if delivery is not None and delivery.configured:
             self._workers.append(_Worker("deliver", ("ss.alert.>",), self._deliver))
 
+    @property
+    def city(self) -> CityModel | None:
+        """The city model risk and fusion use (None: no infrastructure known)."""
+        return self._city
+
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener`` with each batch of events once they are stored."""
         self._listeners.append(listener)

@@ -100,7 +100,7 @@ def test_upsert_takes_the_good_entities_and_reports_the_bad(api: Any) -> None:
             ),
             "in the future",
         ),
-        (crowd_flow(dateObservedTo="yesterday"), "not an ISO 8601"),
+        (crowd_flow(dateObservedTo="yesterday"), "'yesterday'"),
         (crowd_flow(dateObservedFrom="2026-11-26T11:00:00Z"), "before dateObservedTo"),
         (crowd_flow(type="WeatherObserved"), "not accepted here"),
         (crowd_flow(id="counter-1"), "is not urn:ngsi-ld"),

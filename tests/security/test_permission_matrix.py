@@ -42,6 +42,9 @@ EXPECTED_POLICY = {
     "dead_letters.read": {ADMIN, INFRA, AUDITOR},
     "dead_letters.replay": {ADMIN, INFRA},
     "session.read": PEOPLE,
+    "situations.read": PEOPLE,
+    "assets.read": PEOPLE,
+    "routes.read": {ADMIN, POLICE, EMERGENCY, CITY},
 }
 # (method, path) -> (action, agency: None = any agency, "read" or "act" = needs that access
 # to an alert or incident of agency-a). None as action: public.
@@ -54,6 +57,11 @@ ROUTES: dict[tuple[str, str], tuple[str | None, str | None]] = {
     ("GET", "/api/v1/spaces/{space_id}"): ("spaces.read", None),
     ("GET", "/api/v1/spaces/{space_id}/history"): ("spaces.read", None),
     ("GET", "/api/v1/devices/activity"): ("devices.read", None),
+    ("GET", "/api/v1/situations"): ("situations.read", None),
+    ("GET", "/api/v1/assets"): ("assets.read", None),
+    ("GET", "/api/v1/assets/{asset_id}/what-if"): ("assets.read", None),
+    ("GET", "/api/v1/spaces/{space_id}/evacuation"): ("spaces.read", None),
+    ("GET", "/api/v1/spaces/{space_id}/route"): ("routes.read", None),
     ("GET", "/api/v1/alerts"): ("alerts.read", None),
     ("GET", "/api/v1/alerts/{alert_id}/cap"): ("alerts.read", "read"),
     ("GET", "/api/v1/alerts/{alert_id}/ngsi-ld"): ("alerts.read", "read"),
@@ -123,6 +131,7 @@ def url(world: World, path: str) -> str:
         "measure_id": "patrol-square",
         "agency": THIRD,
         "entity_id": "urn:ngsi-ld:Device:x",
+        "asset_id": "substation-1",
     }
     return path.format(**values)
 

@@ -22,6 +22,7 @@ from smartspaces.api import (
     dead_letters,
     incidents,
     ngsild,
+    operations,
     routes,
     shares,
     websocket,
@@ -97,6 +98,7 @@ def create_app(
         app.include_router(module.router)
     app.include_router(routes.health_router)
     app.include_router(cop_views.router)
+    app.include_router(operations.router)
     app.include_router(auth.router)
     app.mount("/static/vendor/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR))
     app.mount("/static", StaticFiles(directory=WEB_DIR))

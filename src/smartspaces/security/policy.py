@@ -34,6 +34,9 @@ Action = Literal[
     "dead_letters.read",
     "dead_letters.replay",
     "session.read",
+    "situations.read",
+    "assets.read",
+    "routes.read",
 ]
 Access = Literal["read", "act"]
 
@@ -63,6 +66,11 @@ POLICY: Mapping[Action, frozenset[Role]] = {
     "dead_letters.read": frozenset({_ADMIN, _INFRA, _AUDITOR}),
     "dead_letters.replay": frozenset({_ADMIN, _INFRA}),
     "session.read": _PEOPLE,
+    "situations.read": _PEOPLE,
+    # the infrastructure and what its failure would do: not for the public, for every desk
+    "assets.read": _PEOPLE,
+    # responder routes: for those who send people out
+    "routes.read": frozenset({_ADMIN, _POLICE, _EMERGENCY, _CITY}),
 }
 """Action -> the roles allowed to do it. The permission matrix test reads the same table."""
 

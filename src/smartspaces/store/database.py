@@ -203,6 +203,15 @@ class Store:
         with Session(self.engine) as session:
             return [event_from_json(p) for p in session.scalars(query.limit(limit))]
 
+    def recent(self, kind: str, limit: int = 100, space_id: str | None = None) -> list[AnyEvent]:
+        """The newest stored events of ``kind`` (e.g. ``situation``) first."""
+        row_type: Any = EVENT_TABLES[kind]
+        query = select(row_type.payload).order_by(row_type.observed_at.desc(), row_type.id)
+        if space_id:
+            query = query.where(row_type.space_id == space_id)
+        with Session(self.engine) as session:
+            return [event_from_json(p) for p in session.scalars(query.limit(limit))]
+
     def latest_per_space(self, kind: str, key: str | None = None) -> list[AnyEvent]:
         """The newest stored event of ``kind`` for each space (and each value of the column
         ``key``, e.g. ``detection_type``): the state a restarted pipeline resumes from."""
