@@ -5,7 +5,7 @@
 import { acknowledge, addAlert, loadAlerts, needsAck, refreshStates, select, step } from "./cop/alerts.js";
 import { loadDevices } from "./cop/devices.js";
 import { loadIncidents, show as showIncident } from "./cop/incidents.js";
-import { createMap, drawPins, drawSpaces, focusSpace, loadBasemap } from "./cop/map.js";
+import { createMap, drawAssets, drawPins, drawSpaces, focusSpace, loadBasemap } from "./cop/map.js";
 import { bindLogin, loginShown, showLogin, showWho, signOut, whoAmI } from "./cop/session.js";
 import { renderTable, showSpace } from "./cop/space.js";
 import { LEVELS, LOS_COLOURS, api, h, on, replace, state } from "./cop/util.js";
@@ -28,11 +28,19 @@ async function refreshSpaces(first) {
   renderTable();
 }
 
+async function refreshAssets() {
+  drawAssets(await api("/api/v1/assets"));
+}
+
 let spacesTimer = null;
 // Detections come in bursts: one spaces reload per burst is enough.
 function spacesSoon() {
   if (spacesTimer) return;
-  spacesTimer = setTimeout(() => { spacesTimer = null; refreshSpaces(false).catch(() => {}); }, 150);
+  spacesTimer = setTimeout(() => {
+    spacesTimer = null;
+    refreshSpaces(false).catch(() => {});
+    refreshAssets().catch(() => {});
+  }, 150);
 }
 
 let incidentsTimer = null;
@@ -143,6 +151,7 @@ function signedIn() {
   basemap = basemap || loadBasemap();
   basemap
     .then(() => refreshSpaces(true))
+    .then(() => refreshAssets().catch(() => {}))
     .then(loadIncidents)
     .then(loadAlerts)
     .then(() => { refreshStates(); drawPins(needsAck); })

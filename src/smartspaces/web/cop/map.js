@@ -104,3 +104,43 @@ export function focusSpace(spaceId) {
   const layer = layers.get(spaceId);
   if (layer) map.fitBounds(layer.getBounds().pad(0.2), { maxZoom: 18 });
 }
+
+// Infrastructure assets (substations, telecom, metro, hospital, cameras...) as small circles:
+// grey when up, orange when degraded, red when down; a layer the operator can switch off.
+const ASSET_COLOURS = { up: "#90a4ae", degraded: "#ff9800", down: "#f44336" };
+const assetMarkers = new Map(); // asset id -> L.CircleMarker
+let assetLayer = null;
+
+export function drawAssets(collection) {
+  if (!assetLayer) {
+    assetLayer = L.layerGroup().addTo(map);
+    L.control.layers(null, { Infrastructure: assetLayer }, { collapsed: true }).addTo(map);
+  }
+  for (const feature of collection.features || []) {
+    const [lon, lat] = feature.geometry.coordinates;
+    const props = feature.properties;
+    const colour = ASSET_COLOURS[props.state] || ASSET_COLOURS.up;
+    let marker = assetMarkers.get(feature.id);
+    if (!marker) {
+      marker = L.circleMarker([lat, lon], { radius: 5, weight: 1.5, color: "#263238", fillOpacity: 0.9 });
+      // the path element is made anew each time the layer is switched back on
+      marker.on("add", () => tagAsset(marker));
+      assetMarkers.set(feature.id, marker);
+    }
+    marker.assetId = feature.id;
+    marker.assetState = props.state;
+    marker.setStyle({ fillColor: colour, radius: props.state === "up" ? 5 : 8 });
+    marker.unbindTooltip();
+    marker.bindTooltip(document.createTextNode(`${props.name} · ${props.kind} · ${props.state}`));
+    if (!assetLayer.hasLayer(marker)) marker.addTo(assetLayer);
+    tagAsset(marker);
+  }
+}
+
+function tagAsset(marker) {
+  const element = marker.getElement && marker.getElement();
+  if (element) {
+    element.dataset.assetId = marker.assetId;
+    element.dataset.state = marker.assetState;
+  }
+}
