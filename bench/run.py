@@ -153,7 +153,11 @@ async def bench_bus(total: int, folder: Path) -> tuple[float, int]:
 
 
 async def bench_latency(rounds: int, folder: Path) -> list[float]:
-    settings = Settings(store={"data_dir": folder / "latency"})  # type: ignore[arg-type]
+    # no suppression after a cancel: every round's red must give an alert to time
+    settings = Settings(
+        store={"data_dir": folder / "latency"},  # type: ignore[arg-type]
+        alert_policy={"suppress_after_cancel_s": 0},  # type: ignore[arg-type]
+    )
     clock = SimulatedClock(T0)
     services = build_services(settings, clock, spaces=spaces()[:1])
     stored: dict[str, float] = {}
