@@ -36,11 +36,12 @@ import video  # bench/video.py
 from smartspaces.bootstrap import build_services, tune_garbage_collector
 from smartspaces.clock import SimulatedClock
 from smartspaces.config import Settings
-from smartspaces.detect.crowd.density import CrowdDensityDetector
+from smartspaces.detect.crowd.stage import CrowdStage
+from smartspaces.detect.fusion import FusionEngine
 from smartspaces.edge.observations import validate_json_batch, validate_observations
 from smartspaces.events import Alert, GeoPoint, GeoPolygon, SmartSpace
 from smartspaces.respond.alerts.policy import AlertPolicy
-from smartspaces.respond.risk.space_risk import SpaceRiskAssessor
+from smartspaces.respond.risk.assessor import RiskAssessor
 
 RESULTS = Path(__file__).with_name("results.json")
 STAGE_BENCHES = (
@@ -105,10 +106,13 @@ def wire_batches(total: int, batch: int = 1000) -> list[bytes]:
 
 
 def bench_pure(total: int) -> tuple[float, int]:
+    # the stages the runtime's workers run, without bus and store: crowd stage (ladder, rise,
+    # forecast), fusion over observations and detections, risk, alert policy
     settings = Settings()
     by_id = {s.id: s for s in spaces()}
-    crowd = CrowdDensityDetector(settings.crowd, by_id)
-    risk, policy = SpaceRiskAssessor(), AlertPolicy(by_id)
+    crowd = CrowdStage(settings.crowd, settings.forecast, by_id)
+    fusion = FusionEngine.from_settings(settings.fusion, list(by_id.values()))
+    risk, policy = RiskAssessor(by_id, None, settings.risk), AlertPolicy(by_id)
     bodies = wire_batches(total)
     known = set(by_id)
     now = T0 + timedelta(days=1)
@@ -118,10 +122,12 @@ def bench_pure(total: int) -> tuple[float, int]:
     for body in bodies:
         result = validate_json_batch(body, "bench", known, now, limits)
         for observation in result.accepted:
+            fusion.step(observation, now)
             for detection in crowd.step(observation, now):
-                level = risk.step(detection, now)
-                if level is not None and policy.step(level, now) is not None:
-                    alerts += 1
+                fusion.step(detection, now)
+                for level in risk.step(detection, now):
+                    if policy.step(level, now) is not None:
+                        alerts += 1
     elapsed = time.perf_counter() - started
     return total / elapsed, alerts
 
