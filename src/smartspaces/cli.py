@@ -11,6 +11,8 @@ from rich.console import Console
 
 from smartspaces.cli_accounts import register as register_accounts
 from smartspaces.cli_admin import dead_letters, devices, spaces
+from smartspaces.cli_cyber import cyber
+from smartspaces.cli_options import ConfigOption
 from smartspaces.cli_privacy import privacy
 from smartspaces.cli_simulate import simulate
 from smartspaces.config import load_settings
@@ -26,12 +28,9 @@ app.add_typer(dead_letters, name="dead-letters")
 app.add_typer(spaces, name="spaces")
 app.add_typer(privacy)  # the `audit` and `retention` groups
 app.add_typer(simulate, name="simulate")
+app.add_typer(cyber, name="cyber")
 register_accounts(app)  # `users` and `api-keys`
 err = Console(stderr=True)
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="TOML settings file (else SMARTSPACES_CONFIG)")
-]
 
 
 def _speed(value: str) -> float | None:

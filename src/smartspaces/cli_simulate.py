@@ -21,6 +21,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from smartspaces.cli_options import ConfigOption
 from smartspaces.config import Settings, load_settings
 from smartspaces.errors import SmartspacesError
 
@@ -34,9 +35,6 @@ simulate = typer.Typer(
 console = Console(stderr=True)
 out = Console()
 
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="TOML settings file (else SMARTSPACES_CONFIG)")
-]
 SpaceOption = Annotated[
     str, typer.Option("--space", help="Smart space id, e.g. plaza-ayuntamiento")
 ]
