@@ -101,7 +101,17 @@ class IntegritySettings(BaseModel):
         description="Largest believable change between consecutive readings, per quantity",
     )
     stuck_repeats: int = Field(default=6, ge=2, description="Identical readings in a row")
+    stuck_min_count: float = Field(
+        default=10.0,
+        ge=0,
+        description="Counts (``*_count``) below this may repeat by chance: not judged stuck",
+    )
     replay_length: int = Field(default=7, ge=3, description="Readings in a replayed sequence")
+    replay_min_distinct: int = Field(
+        default=5,
+        ge=2,
+        description="Distinct values a replayed sequence must hold (fewer repeat by chance)",
+    )
     flap_reversals: int = Field(default=4, ge=2, description="Direction changes in a row")
     flap_min_step_fraction: float = Field(
         default=0.1, gt=0, le=1, description="A flap moves at least this share of the limits"

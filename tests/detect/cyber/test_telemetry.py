@@ -203,3 +203,33 @@ def test_quantities_without_a_baseline_and_replayed_readings_are_not_judged() ->
     fresh = days[-1] + timedelta(days=1)
     (found,) = detector.step(reading("counter-3", "entries_count", 90_000, fresh), fresh)
     assert found.attributes["slot"] == "any time" and found.attributes["season"] == "none"
+
+
+def test_the_scripted_valencia_counters_raise_no_integrity_detection() -> None:
+    """Small counts repeat by chance (a few people per 10 s on a side street): the stuck and
+    replay rules must not take that for a faulty or spoofed sensor. Zero false alarms over the
+    whole demo scenario, about 15,000 readings."""
+    from smartspaces.config import ScenarioSettings
+    from smartspaces.scenarios.valencia.scenario import ValenciaScenario
+
+    detector = TelemetryIntegrityDetector(IntegritySettings())
+    readings = [
+        o for step in ValenciaScenario(ScenarioSettings()).steps() for o in step.observations
+    ]
+    assert len(readings) > 10_000
+    found = [d for o in readings for d in detector.step(o, o.observed_at)]
+    assert found == []
+
+
+def test_a_busy_counter_repeating_itself_is_still_stuck_and_a_rich_sequence_replayed() -> None:
+    detector = TelemetryIntegrityDetector(IntegritySettings())
+    start = datetime(2026, 3, 15, 12, tzinfo=UTC)
+    values = [42.0] * 6 + [11, 25, 13, 30, 17, 22, 40, 5, 5, 5] + [11, 25, 13, 30, 17, 22, 40]
+    kinds = []
+    for i, value in enumerate(values):
+        at = start + timedelta(seconds=10 * i)
+        obs = Observation(source="t", space_id="plaza", observed_at=at, received_at=at,
+                          sensor_id="counter-1", quantity="entries_count", value=value)  # fmt: skip
+        kinds += [d.detection_type for d in detector.step(obs, at)]
+    assert kinds.count("cyber.telemetry_stuck_value") == 1  # 42 six times: a busy counter stuck
+    assert kinds.count("cyber.telemetry_replayed_sequence") == 1  # 7 distinct readings again

@@ -84,14 +84,20 @@ class TelemetryIntegrityDetector:
         values = list(series.values)
         run = self._s.stuck_repeats
         stuck = len(values) >= run and len(set(values[-run:])) == 1
+        if stuck and obs.quantity.endswith("_count") and values[-1] < self._s.stuck_min_count:
+            # a few people (or nobody) per interval repeats by chance on a quiet street; a
+            # counter silenced while the camera sees people is the consistency check's to find
+            stuck = False
         if stuck and not series.stuck_reported:
             found.append(self._detect(obs, now, "stuck_value", Level.AMBER,
                 f"{name} reported {obs.value:g} {run} times in a row",
                 {"repeats_count": run}))  # fmt: skip
         series.stuck_reported = stuck
         n = self._s.replay_length
-        if len(values) >= n and not stuck:
-            window = tuple(values[-n:])
+        window = tuple(values[-n:]) if len(values) >= n and not stuck else ()
+        # a window of few distinct values (small counts at night, a sensor at rest) repeats by
+        # chance; only one with enough distinct readings is a fingerprint worth matching
+        if len(set(window)) >= self._s.replay_min_distinct:
             first = series.seen.get(window)
             if first is not None:
                 found.append(self._detect(obs, now, "replayed_sequence", Level.RED,
