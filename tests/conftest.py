@@ -140,3 +140,17 @@ def _libpq_url() -> str:
 
 def minutes(n: float) -> timedelta:
     return timedelta(minutes=n)
+
+
+async def delete_nats_streams(prefix: str, url: str = "nats://127.0.0.1:4222") -> None:
+    """Remove the JetStream streams a test made (names starting with ``prefix``)."""
+    import nats
+
+    client = await nats.connect(url)
+    try:
+        jetstream = client.jetstream()
+        for info in await jetstream.streams_info():
+            if info.config.name and info.config.name.startswith(prefix):
+                await jetstream.delete_stream(info.config.name)
+    finally:
+        await client.close()

@@ -12,7 +12,7 @@ from smartspaces.bus.lazy import LazyBus
 from smartspaces.clock import SimulatedClock
 from smartspaces.config import Settings
 from smartspaces.events import Observation
-from tests.conftest import T0, square
+from tests.conftest import T0, delete_nats_streams, square
 
 
 async def test_the_pipeline_runs_on_nats_when_the_settings_say_so(tmp_path: Path) -> None:
@@ -38,3 +38,4 @@ async def test_the_pipeline_runs_on_nats_when_the_settings_say_so(tmp_path: Path
         assert services.store.count("alert") == 1  # 5 persons/m2: critical, one alert
     finally:
         await services.close()
+        await delete_nats_streams(f"T{run}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ import pytest
 
 from smartspaces.config import ScenarioSettings
 from smartspaces.scenarios.valencia.scenario import ValenciaScenario
+from tests.conftest import delete_nats_streams, drop_schema, postgres_url, private_schema
 
 CLI = [sys.executable, "-m", "smartspaces.cli"]
 SQUARE = "plaza-ayuntamiento"
@@ -173,3 +175,26 @@ def test_serve_answers_on_the_configured_port_and_seeds_the_default_spaces(tmp_p
         server.terminate()
         server.wait(10)
     assert (tmp_path / "smartspaces" / "smartspaces.sqlite3").exists()
+
+
+@pytest.mark.postgres
+def test_the_demo_runs_unchanged_on_nats_and_postgresql(
+    headless: tuple[list[dict[str, Any]], Path], tmp_path: Path
+) -> None:
+    """The distributed deployment: NATS JetStream for the bus, PostgreSQL for the store (a
+    schema of its own): the same alerts, with the same ids, as on the embedded defaults."""
+    schema = private_schema()
+    try:
+        args = ["demo", "--headless", "--speed", "max", "--json", "--bus", "nats"]
+        result = run([*args, "--store", postgres_url(schema)], tmp_path)
+        assert result.returncode == 0, result.stderr
+        embedded, _ = headless
+        assert [a["id"] for a in alerts_of(result.stdout)] == [a["id"] for a in embedded]
+    finally:
+        drop_schema(schema)
+        asyncio.run(delete_nats_streams("DEMO"))
+
+
+def test_an_unknown_bus_is_refused(tmp_path: Path) -> None:
+    result = run(["demo", "--headless", "--bus", "carrier-pigeon"], tmp_path)
+    assert result.returncode != 0 and "memory, nats or kafka" in result.stderr

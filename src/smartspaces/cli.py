@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -45,6 +45,14 @@ def _speed(value: str) -> float | None:
     return speed
 
 
+def _bus(value: str | None) -> Literal["memory", "nats", "kafka"] | None:
+    if value is None:
+        return None
+    if value not in ("memory", "nats", "kafka"):
+        raise typer.BadParameter("--bus is memory, nats or kafka")
+    return value  # type: ignore[return-value]
+
+
 @app.command()
 def demo(
     headless: Annotated[bool, typer.Option(help="No server: play the scenario and exit")] = False,
@@ -61,6 +69,13 @@ def demo(
         str | None, typer.Option(help="Interface for the COP (default 127.0.0.1)")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port for the COP (default 8000)")] = None,
+    bus: Annotated[
+        str | None, typer.Option(help="memory, nats or kafka (default: the settings' bus)")
+    ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(help="Database URL for the demo's state (emptied first); default SQLite"),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Play the València scenario: a mascletà crowd in Plaza del Ayuntamiento turns into alerts.
@@ -78,6 +93,8 @@ def demo(
         record=record,
         host=host or settings.api.host,
         port=port or settings.api.port,
+        bus=_bus(bus),
+        store_url=store,
     )
     raise typer.Exit(asyncio.run(run_demo(settings, options)))
 

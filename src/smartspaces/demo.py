@@ -9,8 +9,9 @@ import shutil
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal
 from zoneinfo import ZoneInfo
 
 from rich.console import Console
@@ -24,6 +25,7 @@ from smartspaces.edge_node import EdgeNode
 from smartspaces.events import Alert, AnyEvent, Observation
 from smartspaces.reporting import alert_json, alert_line
 from smartspaces.scenarios.valencia.scenario import ValenciaScenario
+from smartspaces.store import Store
 
 console = Console(stderr=True)
 LOCAL_TIME = ZoneInfo("Europe/Madrid")
@@ -37,6 +39,8 @@ class DemoOptions:
     record: Path | None
     host: str
     port: int
+    bus: Literal["memory", "nats", "kafka"] | None = None
+    store_url: str | None = None
 
 
 class AlertPrinter:
@@ -58,19 +62,37 @@ class AlertPrinter:
                 console.print(alert_line(event, LOCAL_TIME))
 
 
-def demo_settings(settings: Settings) -> Settings:
-    """The demo's own state lives in DATA_DIR/demo and is recreated at every run."""
+def demo_settings(settings: Settings, options: DemoOptions | None = None) -> Settings:
+    """The demo's own state lives in DATA_DIR/demo and is recreated at every run.
+
+    On a distributed deployment (``--bus nats|kafka``, ``--store postgresql://...``) the
+    demo's tables in that database are emptied first, and its streams or topics get names of
+    their own for this run (``DEMO<time>_<KIND>``, ``demo<time>.``), so that an earlier run's
+    events are never played again; remove old ones with ``nats stream rm``."""
     folder = settings.store.data_dir / "demo"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    store = settings.store.model_copy(update={"url": f"sqlite:///{folder / 'smartspaces.sqlite3'}"})
-    bus = settings.bus.model_copy(update={"journal_path": folder / "bus.sqlite3"})
-    return settings.model_copy(update={"store": store, "bus": bus})
+    url = (options.store_url if options else None) or f"sqlite:///{folder / 'smartspaces.sqlite3'}"
+    if options is not None and options.store_url:
+        fresh = Store(url)
+        fresh.drop_all()
+        fresh.close()
+    store = settings.store.model_copy(update={"url": url})
+    backend = (options.bus if options else None) or settings.bus.backend
+    bus = settings.bus.model_copy(
+        update={"journal_path": folder / "bus.sqlite3", "backend": backend}
+    )
+    run = datetime.now(UTC).strftime("%Y%m%d%H%M%S")
+    nats = settings.nats.model_copy(
+        update={"stream_prefix": f"DEMO{run}", "subject_prefix": f"demo{run}"}
+    )
+    kafka = settings.kafka.model_copy(update={"topic_prefix": f"demo{run}"})
+    return settings.model_copy(update={"store": store, "bus": bus, "nats": nats, "kafka": kafka})
 
 
 async def run_demo(settings: Settings, options: DemoOptions) -> int:
     scenario = ValenciaScenario(settings.scenario)
-    settings = demo_settings(settings)
+    settings = demo_settings(settings, options)
     clock = SimulatedClock(scenario.start)
     # Headless runs are deterministic: time-driven alerts come due on event time only.
     services = build_services(settings, clock, spaces=scenario.spaces, timers=not options.headless)
