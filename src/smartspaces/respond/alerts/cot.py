@@ -49,30 +49,7 @@ def cot_event(alert: Alert, space: SmartSpace, stale_after_s: float = 3600.0) ->
     issued = alert.received_at
     cancel = alert.msg_type == "Cancel"
     uid = cot_uid(alert)
-    event = etree.Element(
-        "event",
-        version="2.0",
-        uid=f"{uid}.delete" if cancel else uid,
-        type=DELETE_TYPE if cancel else MARKER_TYPE,
-        how=HOW,
-        time=cot_time(issued),
-        start=cot_time(issued),
-        stale=cot_time(issued + timedelta(seconds=stale_after_s)),
-    )
-    lon, lat = space.centroid.coordinates
-    etree.SubElement(
-        event,
-        "point",
-        lat=f"{lat:.7f}",
-        lon=f"{lon:.7f}",
-        hae=UNKNOWN,
-        ce=f"{math.sqrt(space.area_m2 / math.pi):.1f}",  # radius of a circle as large as the space
-        le=UNKNOWN,
-    )
-    detail = etree.SubElement(event, "detail")
-    if cancel:
-        etree.SubElement(detail, "link", uid=uid, relation="none", type=MARKER_TYPE)
-        etree.SubElement(detail, "__forcedelete")
+    event, detail = _skeleton(uid, MARKER_TYPE, cancel, space, issued, stale_after_s)
     etree.SubElement(detail, "contact", callsign=f"{alert.level.value.upper()} {space.name}")
     remarks = etree.SubElement(detail, "remarks")
     remarks.text = " ".join(t for t in (alert.headline, alert.instruction) if t)
@@ -111,11 +88,26 @@ def cot_unit_event(
     """A unit assigned to an incident, shown at the incident's space (units report no position
     to us; their own TAK devices do that). A released unit's marker is deleted."""
     uid = unit_uid(unit_id)
+    event, detail = _skeleton(uid, UNIT_TYPE, released, space, at, stale_after_s)
+    etree.SubElement(detail, "contact", callsign=unit_id)
+    remarks = etree.SubElement(detail, "remarks")
+    remarks.text = f"{'released from' if released else 'assigned to'} {incident_id} at {space.name}"
+    etree.SubElement(
+        detail, "smartspaces", unit_id=unit_id, incident_id=incident_id, space_id=space.id
+    )
+    return bytes(etree.tostring(event, xml_declaration=True, encoding="UTF-8", standalone=True))
+
+
+def _skeleton(
+    uid: str, kind: str, delete: bool, space: SmartSpace, at: datetime, stale_after_s: float
+) -> tuple[etree._Element, etree._Element]:
+    """The event, its point and its (empty) detail: at the space's centroid, with a circular
+    error as large as the space. A delete is ATAK's delete task, linked to the marker's uid."""
     event = etree.Element(
         "event",
         version="2.0",
-        uid=f"{uid}.delete" if released else uid,
-        type=DELETE_TYPE if released else UNIT_TYPE,
+        uid=f"{uid}.delete" if delete else uid,
+        type=DELETE_TYPE if delete else kind,
         how=HOW,
         time=cot_time(at),
         start=cot_time(at),
@@ -128,17 +120,11 @@ def cot_unit_event(
         lat=f"{lat:.7f}",
         lon=f"{lon:.7f}",
         hae=UNKNOWN,
-        ce=f"{math.sqrt(space.area_m2 / math.pi):.1f}",
+        ce=f"{math.sqrt(space.area_m2 / math.pi):.1f}",  # radius of a circle as large as the space
         le=UNKNOWN,
     )
     detail = etree.SubElement(event, "detail")
-    if released:
-        etree.SubElement(detail, "link", uid=uid, relation="none", type=UNIT_TYPE)
+    if delete:
+        etree.SubElement(detail, "link", uid=uid, relation="none", type=kind)
         etree.SubElement(detail, "__forcedelete")
-    etree.SubElement(detail, "contact", callsign=unit_id)
-    remarks = etree.SubElement(detail, "remarks")
-    remarks.text = f"{'released from' if released else 'assigned to'} {incident_id} at {space.name}"
-    etree.SubElement(
-        detail, "smartspaces", unit_id=unit_id, incident_id=incident_id, space_id=space.id
-    )
-    return bytes(etree.tostring(event, xml_declaration=True, encoding="UTF-8", standalone=True))
+    return event, detail
