@@ -19,6 +19,9 @@ from dataclasses import dataclass
 import httpx
 
 from smartspaces.clock import Clock
+from smartspaces.respond.alerts.delivery.attempts import Attempt as Attempt
+from smartspaces.respond.alerts.delivery.attempts import RetryPolicy as RetryPolicy
+from smartspaces.respond.alerts.delivery.attempts import until_delivered
 
 SIGNATURE_HEADER = "X-Smartspaces-Signature"
 DELIVERY_HEADER = "X-Smartspaces-Delivery"
@@ -35,36 +38,6 @@ def sign(body: bytes, secret: bytes) -> str:
 def verify(body: bytes, secret: bytes, signature: str) -> bool:
     """Whether ``signature`` is ``sign(body, secret)`` (compared in constant time)."""
     return hmac.compare_digest(sign(body, secret), signature)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to try: attempts, the first wait (doubled each time, capped) and a timeout."""
-
-    max_attempts: int = 5
-    first_backoff_s: float = 0.5
-    max_backoff_s: float = 30.0
-    timeout_s: float = 5.0
-
-    def backoff_s(self, attempt: int) -> float:
-        """The wait after failed attempt number ``attempt`` (1-based)."""
-        return float(min(self.max_backoff_s, self.first_backoff_s * 2 ** (attempt - 1)))
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One try: when, what came back (a status, or the transport error) and how long it took."""
-
-    number: int
-    at: str
-    status: int | None
-    error: str
-    elapsed_ms: float
-
-    @property
-    def ok(self) -> bool:
-        """Delivered: a 2xx, or (transports without a status) no error."""
-        return (200 <= self.status < 300) if self.status is not None else not self.error
 
 
 @dataclass(frozen=True)
@@ -114,17 +87,13 @@ class WebhookSender:
             SIGNATURE_HEADER: sign(body, secret),
             DELIVERY_HEADER: delivery_id,
         }
-        attempts: list[Attempt] = []
-        for number in range(1, self._policy.max_attempts + 1):
-            attempt = await self._try(url, body, {**headers, ATTEMPT_HEADER: str(number)}, number)
-            attempts.append(attempt)
-            if attempt.status is not None and 200 <= attempt.status < 300:
-                return DeliveryResult(url, delivery_id, True, tuple(attempts))
-            if attempt.status is not None and attempt.status not in _RETRY_STATUS:
-                break
-            if number < self._policy.max_attempts:
-                await self._sleep(self._policy.backoff_s(number))
-        return DeliveryResult(url, delivery_id, False, tuple(attempts))
+        delivered, attempts = await until_delivered(
+            self._policy,
+            self._sleep,
+            lambda n: self._try(url, body, {**headers, ATTEMPT_HEADER: str(n)}, n),
+            final=lambda a: a.status is not None and a.status not in _RETRY_STATUS,
+        )
+        return DeliveryResult(url, delivery_id, delivered, attempts)
 
     async def _try(self, url: str, body: bytes, headers: dict[str, str], number: int) -> Attempt:
         at = self._clock.now().isoformat()

@@ -22,11 +22,12 @@ from smartspaces.config.delivery import WebhookTarget
 from smartspaces.events import Alert, Level, SmartSpace, derive_id
 from smartspaces.respond.alerts.cap import cap_xml
 from smartspaces.respond.alerts.cot import cot_event, cot_unit_event
+from smartspaces.respond.alerts.delivery.attempts import RetryPolicy
 from smartspaces.respond.alerts.delivery.mqtt_out import MqttPublisher
 from smartspaces.respond.alerts.delivery.outcome import DeliveryLog, Outcome
 from smartspaces.respond.alerts.delivery.tak import TakSender
 from smartspaces.respond.alerts.ngsi_ld import ngsi_ld_alert
-from smartspaces.respond.alerts.webhooks import RetryPolicy, WebhookSender
+from smartspaces.respond.alerts.webhooks import WebhookSender
 
 DeadLetter = Callable[[str, str, str], None]
 """``(adapter, reason, payload)``: where failed deliveries go (the store's dead letters)."""

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Awaitable, Callable
 
 import aiomqtt
 
 from smartspaces.clock import Clock
-from smartspaces.respond.alerts.webhooks import Attempt, RetryPolicy
+from smartspaces.respond.alerts.delivery.attempts import (
+    Attempt,
+    RetryPolicy,
+    timed,
+    until_delivered,
+)
 
 
 class MqttPublisher:
@@ -37,29 +41,17 @@ class MqttPublisher:
 
     async def publish(self, topic: str, payload: bytes) -> tuple[bool, tuple[Attempt, ...]]:
         """Publish until the broker acknowledges or the attempts run out."""
-        attempts: list[Attempt] = []
-        for number in range(1, self._policy.max_attempts + 1):
-            attempt = await self._try(topic, payload, number)
-            attempts.append(attempt)
-            if attempt.ok:
-                return True, tuple(attempts)
-            if number < self._policy.max_attempts:
-                await self._sleep(self._policy.backoff_s(number))
-        return False, tuple(attempts)
+        return await until_delivered(
+            self._policy, self._sleep, lambda n: self._try(topic, payload, n)
+        )
 
     async def _try(self, topic: str, payload: bytes, number: int) -> Attempt:
-        at = self._clock.now().isoformat()
-        started = time.perf_counter()
-        error = ""
-        try:
-            async with asyncio.timeout(self._policy.timeout_s):
-                client = await self._connected()
-                await client.publish(topic, payload, qos=1, retain=True)
-        except (aiomqtt.MqttError, OSError, TimeoutError) as failure:
-            error = f"{type(failure).__name__}: {failure}"[:500]
-            await self.close()
-        elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
-        return Attempt(number, at, None, error, elapsed_ms)
+        async def send() -> None:
+            client = await self._connected()
+            await client.publish(topic, payload, qos=1, retain=True)
+
+        failures = (aiomqtt.MqttError, OSError)
+        return await timed(number, self._clock, self._policy.timeout_s, send, failures, self.close)
 
     async def _connected(self) -> aiomqtt.Client:
         if self._client is None:

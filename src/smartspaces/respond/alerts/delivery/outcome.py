@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from smartspaces.respond.alerts.webhooks import Attempt
+from smartspaces.respond.alerts.delivery.attempts import Attempt
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Awaitable, Callable
 
 from smartspaces.clock import Clock
 from smartspaces.config.delivery import TakTarget
-from smartspaces.respond.alerts.webhooks import Attempt, RetryPolicy
+from smartspaces.respond.alerts.delivery.attempts import (
+    Attempt,
+    RetryPolicy,
+    timed,
+    until_delivered,
+)
 
 MAX_EVENT_BYTES = 64_000
 """Larger than any event we write; a UDP datagram must stay under 65,507 bytes."""
@@ -46,32 +50,19 @@ class TakSender:
         """Send one event; whether it went and every attempt."""
         if len(event) > MAX_EVENT_BYTES:
             raise ValueError(f"CoT event of {len(event)} bytes is over {MAX_EVENT_BYTES}")
-        attempts: list[Attempt] = []
         async with self._lock:
-            for number in range(1, self._policy.max_attempts + 1):
-                attempt = await self._try(event, number)
-                attempts.append(attempt)
-                if attempt.ok:
-                    return True, tuple(attempts)
-                if number < self._policy.max_attempts:
-                    await self._sleep(self._policy.backoff_s(number))
-        return False, tuple(attempts)
+            return await until_delivered(self._policy, self._sleep, lambda n: self._try(event, n))
 
     async def _try(self, event: bytes, number: int) -> Attempt:
-        at = self._clock.now().isoformat()
-        started = time.perf_counter()
-        error = ""
-        try:
-            async with asyncio.timeout(self._policy.timeout_s):
-                if self.target.protocol == "udp":
-                    await self._send_udp(event)
-                else:
-                    await self._send_tcp(event)
-        except (OSError, TimeoutError) as failure:
-            error = f"{type(failure).__name__}: {failure}"[:500]
-            await self._drop_stream()
-        elapsed_ms = round((time.perf_counter() - started) * 1000, 3)
-        return Attempt(number, at, None, error, elapsed_ms)
+        async def send() -> None:
+            if self.target.protocol == "udp":
+                await self._send_udp(event)
+            else:
+                await self._send_tcp(event)
+
+        return await timed(
+            number, self._clock, self._policy.timeout_s, send, (OSError,), self._drop_stream
+        )
 
     async def _send_tcp(self, event: bytes) -> None:
         if self._writer is None or self._writer.is_closing():
