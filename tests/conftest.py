@@ -154,3 +154,20 @@ async def delete_nats_streams(prefix: str, url: str = "nats://127.0.0.1:4222") -
                 await jetstream.delete_stream(info.config.name)
     finally:
         await client.close()
+
+
+def shared_data(*parts: str) -> Path:
+    """A path under the shared real-data folder (``../shared/data``, or ``SMARTSPACES_DATA``).
+
+    Where it is absent a developer's run skips the test, printing why; in CI (``CI`` set) the
+    test fails instead, so a missing data folder never passes as green."""
+    from smartspaces.config import shared_data_dir
+
+    path = shared_data_dir().joinpath(*parts)
+    if not path.exists():
+        reason = f"shared data absent: {path} not found (set SMARTSPACES_DATA to its folder)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        print(reason)
+        pytest.skip(reason)
+    return path

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from smartspaces.cli import app
 from smartspaces.store import Store
-from tests.respond.conftest import shared_data
+from tests.conftest import shared_data
 
 pytestmark = pytest.mark.realdata
 runner = CliRunner()

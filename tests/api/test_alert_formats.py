@@ -14,8 +14,7 @@ from smartspaces.events import Alert
 from smartspaces.respond.alerts.cap_xml import CapSchemas
 from smartspaces.store import Store
 from tests.api.conftest import issue_key
-from tests.conftest import square
-from tests.respond.conftest import shared_data
+from tests.conftest import shared_data, square
 from tests.respond.test_cap_out import lifecycle
 
 NS = {"cap": "urn:oasis:names:tc:emergency:cap:1.2"}

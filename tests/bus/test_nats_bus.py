@@ -53,7 +53,9 @@ class TestNatsBusContract(BusContract):
         async def make(identity: str = "default", *, ack_wait_s: float = 30.0) -> Bus:
             tag = tags.setdefault(identity, f"T{run}{len(tags)}")
             settings = NatsSettings(
-                servers=[NATS_URL], stream_prefix=tag, subject_prefix=tag.lower(),
+                servers=[NATS_URL],
+                stream_prefix=tag,
+                subject_prefix=tag.lower(),
                 ack_wait_s=ack_wait_s,
             )
             bus = await NatsBus.connect(settings)
@@ -148,7 +150,10 @@ async def test_node_death_mid_stream_loses_nothing(
 ) -> None:
     started = time.monotonic()
     settings = NatsSettings(
-        servers=nats_cluster.urls, replicas=3, ack_wait_s=2.0, request_timeout_s=2.0,
+        servers=nats_cluster.urls,
+        replicas=3,
+        ack_wait_s=2.0,
+        request_timeout_s=2.0,
         publish_retry_s=20.0,
     )
     bus = await _connect(settings, within_s=15)

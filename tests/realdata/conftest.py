@@ -7,12 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from smartspaces.config import shared_data_dir
+from tests.conftest import shared_data as data_path
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    folder = shared_data_dir()
-    if not folder.is_dir():
-        pytest.skip(f"real data folder {folder} is absent (set SMARTSPACES_DATA)")
+    folder = data_path()
     return folder

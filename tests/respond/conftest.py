@@ -3,24 +3,13 @@
 from __future__ import annotations
 
 from importlib import resources
-from pathlib import Path
 
 import pytest
 
-from smartspaces.config import ScenarioSettings
 from smartspaces.events import SmartSpace
 from smartspaces.respond.alerts.cap_xml import CapSchemas
 from smartspaces.scenarios.valencia.layout import layout_from_geojson
-
-
-def shared_data(*parts: str) -> Path:
-    """A path under the shared real data folder; skips, saying why, where it is absent."""
-    path = ScenarioSettings().shared_data_dir().joinpath(*parts)
-    if not path.exists():
-        reason = f"shared data absent: {path} not found (set SMARTSPACES_DATA to its folder)"
-        print(reason)
-        pytest.skip(reason)
-    return path
+from tests.conftest import shared_data
 
 
 @pytest.fixture(scope="session")

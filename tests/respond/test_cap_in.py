@@ -14,7 +14,7 @@ from lxml import etree
 from smartspaces.respond.alerts.cap_in import parse_cap
 from smartspaces.respond.alerts.cap_xml import CapSchemas, safe_parser, to_bytes
 from smartspaces.respond.alerts.errors import CapRejected
-from tests.respond.conftest import shared_data
+from tests.conftest import shared_data
 
 pytestmark = pytest.mark.realdata
 

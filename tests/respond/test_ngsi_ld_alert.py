@@ -14,8 +14,7 @@ from referencing import Registry, Resource
 from smartspaces.events import Alert, Level, SmartSpace
 from smartspaces.respond.alerts.ngsi_ld import ngsi_ld_alert
 from smartspaces.respond.alerts.settings import AlertFormatSettings
-from tests.conftest import T0
-from tests.respond.conftest import shared_data
+from tests.conftest import T0, shared_data
 from tests.respond.test_cap_out import lifecycle
 
 pytestmark = pytest.mark.realdata

@@ -16,7 +16,7 @@ from smartspaces.respond.routing.responder import NoRoute, ResponderRouter
 from smartspaces.scenarios.valencia.layout import layout_from_geojson
 from smartspaces.scenarios.valencia.osm import read_osm
 from smartspaces.scenarios.valencia.street_graph import street_graph
-from tests.respond.conftest import shared_data
+from tests.conftest import shared_data
 
 pytestmark = pytest.mark.realdata
 

@@ -8,18 +8,14 @@ import pytest
 
 from smartspaces.config import ScenarioSettings
 from smartspaces.scenarios.valencia import ValenciaScenario
-from smartspaces.scenarios.valencia.scenario import default_osm_path
+from smartspaces.scenarios.valencia.scenario import OSM_RELATIVE
+from tests.conftest import shared_data
 
 
 @pytest.fixture(scope="session")
 def osm_path() -> Path:
-    """The real OSM export under the shared data folder; skips, saying why, where it is absent."""
-    path = default_osm_path(ScenarioSettings())
-    if not path.is_file():
-        reason = f"shared data absent: {path} not found (set SMARTSPACES_DATA to its folder)"
-        print(reason)
-        pytest.skip(reason)
-    return path
+    """The real OSM export under the shared data folder; see ``shared_data``."""
+    return shared_data(*OSM_RELATIVE.parts)
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from smartspaces.config import ScenarioSettings
 from smartspaces.detect.cyber.flows import Flow
+from tests.conftest import shared_data
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 GIB = 1 << 30
@@ -18,9 +18,7 @@ GIB = 1 << 30
 
 @pytest.fixture
 def slips_dir() -> Path:
-    folder = ScenarioSettings().shared_data_dir() / "slips-ids"
-    if not folder.is_dir():
-        pytest.skip(f"real captures not found at {folder.resolve()} (set SMARTSPACES_DATA)")
+    folder = shared_data("slips-ids")
     return folder
 
 

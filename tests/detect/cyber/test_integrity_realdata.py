@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import csv
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
-from smartspaces.config import IntegritySettings, ScenarioSettings
+from smartspaces.config import IntegritySettings
 from smartspaces.detect.cyber.integrity import TelemetryIntegrityDetector
 from smartspaces.events import Detection, Observation
+from tests.conftest import shared_data
 
 pytestmark = pytest.mark.realdata
 SENSOR = "T248661-daily"  # the longest-running sensor
@@ -19,9 +19,7 @@ SENSOR = "T248661-daily"  # the longest-running sensor
 @pytest.fixture(scope="module")
 def series() -> list[tuple[datetime, float]]:
     """The sensor's longest run of consecutive days (natural outages are real silences)."""
-    path = ScenarioSettings().shared_data_dir() / "valencia-ruzafa-noise/ruzafa_noise_daily.csv"
-    if not path.is_file():
-        pytest.skip(f"real noise series not found at {Path(path).resolve()}")
+    path = shared_data("valencia-ruzafa-noise", "ruzafa_noise_daily.csv")
     with path.open(newline="") as f:
         rows = sorted(
             (date.fromisoformat(r["dateObserved"]), float(r["LAeq"]))

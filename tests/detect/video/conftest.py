@@ -15,10 +15,10 @@ from typing import TypeVar
 
 import pytest
 
-from smartspaces.config import shared_data_dir
 from smartspaces.config.video import VideoSettings
 from smartspaces.config.video_detectors import OnnxSettings, SsdLiteSettings
 from smartspaces.detect.video.ssdlite_export import export_onnx
+from tests.conftest import shared_data
 
 T = TypeVar("T")
 
@@ -30,10 +30,7 @@ PEOPLE_FRAMES = [(70, 200), (230, 450), (510, 700), (750, 870), (930, 1200), (12
 
 @pytest.fixture(scope="session")
 def sample_video() -> Path:
-    path = shared_data_dir() / SAMPLE
-    if not path.is_file():
-        pytest.skip(f"real data {path} is absent (set SMARTSPACES_DATA)")
-    return path
+    return shared_data(SAMPLE)
 
 
 CARS = "intel-sample-videos/car-detection.mp4"
@@ -65,10 +62,7 @@ def model_settings(detector: str, cache: Path, onnx_model: Path | None = None) -
 
 @pytest.fixture(scope="session")
 def car_video() -> Path:
-    path = shared_data_dir() / CARS
-    if not path.is_file():
-        pytest.skip(f"real data {path} is absent (set SMARTSPACES_DATA)")
-    return path
+    return shared_data(CARS)
 
 
 def finish_within(seconds: float, work: Callable[[], T]) -> T:
