@@ -7,9 +7,10 @@ import asyncio
 import functools
 import math
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from shapely.geometry import Point
 
 from smartspaces.api.deps import ServicesDep
@@ -140,7 +141,6 @@ async def evacuation(
 @router.get("/spaces/{space_id}/route", responses={**NOT_FOUND, 503: {"model": Problem}})
 async def responder_route(
     space_id: str,
-    request: Request,
     services: ServicesDep,
     who: Annotated[Principal, Who("routes.read")],
     from_lon: Lon,
@@ -153,7 +153,7 @@ async def responder_route(
     space = _space(services, space_id)
     require_space(who, space_id)
     hazards = [_space(services, a).geometry for a in avoid if a != space_id]
-    router_ = await asyncio.to_thread(_router, request, services, mode)
+    router_ = await asyncio.to_thread(_router, services, mode)
     try:
         route = router_.route((from_lon, from_lat), space.centroid.coordinates, hazards)
     except NoRoute as error:
@@ -189,28 +189,23 @@ def _exits(services: Services, space_id: str) -> list[EvacuationExit]:
     return [EvacuationExit(e.id, e.name, e.edge) for e in sim_space.exits]
 
 
-def _router(request: Request, services: Services, mode: str) -> ResponderRouter:
-    cache: dict[str, ResponderRouter] = request.app.state.__dict__.setdefault("routers", {})
-    if mode not in cache:
-        from smartspaces.scenarios.valencia.scenario import default_osm_path
+def _router(services: Services, mode: str) -> ResponderRouter:
+    from smartspaces.scenarios.valencia.scenario import default_osm_path
 
-        path = default_osm_path(services.settings.scenario)
-        if not path.is_file():
-            raise HTTPException(503, f"no street map: {path.name} is not installed")
-        cache[mode] = _build_router(str(path), mode)
-    return cache[mode]
+    path = default_osm_path(services.settings.scenario)
+    if not path.is_file():
+        raise HTTPException(503, f"no street map: {path.name} is not installed")
+    return _build_router(str(path), "foot" if mode == "foot" else "vehicle")
 
 
 @functools.lru_cache(maxsize=4)
-def _build_router(path: str, mode: str) -> ResponderRouter:
-    from pathlib import Path
-
+def _build_router(path: str, mode: Literal["vehicle", "foot"]) -> ResponderRouter:
+    """Built once per map file and mode (reading the export and indexing its edges takes a
+    fraction of a second; every later route reuses it)."""
     from smartspaces.scenarios.valencia.osm import read_osm
     from smartspaces.scenarios.valencia.street_graph import street_graph
 
-    return ResponderRouter(
-        street_graph(read_osm(Path(path)), "foot" if mode == "foot" else "vehicle")
-    )
+    return ResponderRouter(street_graph(read_osm(Path(path)), mode))
 
 
 def _finite(value: float) -> float | None:
