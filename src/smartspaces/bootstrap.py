@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import structlog
+from sqlalchemy.exc import IntegrityError
 
 from smartspaces.alert_delivery import build_alert_delivery
 from smartspaces.bus.base import Bus
@@ -90,7 +91,10 @@ def open_store(settings: Settings, spaces: Sequence[SmartSpace] | None = None) -
     if spaces is not None:
         store.put_spaces(spaces)
     elif not store.spaces():
-        store.put_spaces(default_spaces(settings))
+        try:
+            store.put_spaces(default_spaces(settings))
+        except IntegrityError:  # another worker starting at the same time seeded them first
+            log.info("spaces_seeded_elsewhere")
     return store
 
 
@@ -99,8 +103,12 @@ def build_services(
     clock: Clock,
     spaces: Sequence[SmartSpace] | None = None,
     timers: bool = True,
+    stages: Collection[str] | None = None,
+    worker_id: str | None = None,
 ) -> Services:
-    """Open the store (migrating it), the bus and the runtime; seed spaces if the store has none."""
+    """Open the store (migrating it), the bus and the runtime; seed spaces if the store has none.
+
+    ``stages`` and ``worker_id`` make the runtime one worker of a distributed deployment."""
     store = open_store(settings, spaces)
     known = tuple(store.spaces())
     if settings.bus.backend == "kafka":
@@ -117,8 +125,9 @@ def build_services(
     city = load_city(settings, known)
     delivery = build_alert_delivery(settings, store, {s.id: s for s in known}, clock)
     runtime = Runtime(
-        settings, bus, store, known, clock, timers=timers, city=city, delivery=delivery
-    )
+        settings, bus, store, known, clock, timers=timers, city=city, delivery=delivery,
+        stages=stages, worker_id=worker_id,
+    )  # fmt: skip
     tune_garbage_collector()
     schemas = ModelSchemas(settings.edge.schema_dir())
     limiter = RateLimiter(settings.edge.rate_limit_per_s, settings.edge.rate_burst)

@@ -16,6 +16,7 @@ from smartspaces.cli_options import ConfigOption
 from smartspaces.cli_privacy import privacy
 from smartspaces.cli_simulate import simulate
 from smartspaces.config import load_settings
+from smartspaces.errors import ConfigError
 from smartspaces.logs import configure_logging
 
 app = typer.Typer(
@@ -99,10 +100,30 @@ def demo(
     raise typer.Exit(asyncio.run(run_demo(settings, options)))
 
 
+def _stages(value: str | None) -> frozenset[str] | None:
+    from smartspaces.runtime import STAGES
+
+    if value is None or value == "all":
+        return None
+    chosen = frozenset(v.strip() for v in value.split(",") if v.strip())
+    if value.strip() == "none":
+        return frozenset()
+    if unknown := sorted(chosen - set(STAGES)):
+        raise typer.BadParameter(f"unknown {unknown}: all, none, or some of {', '.join(STAGES)}")
+    return chosen
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port")] = None,
+    stages: Annotated[
+        str | None,
+        typer.Option(
+            help="Pipeline stages run here: all (default), none, or a list such as 'live' "
+            "(an API node beside `smartspaces worker` processes)"
+        ),
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Run the API, the pipeline and the COP on the configured store."""
@@ -113,11 +134,36 @@ def serve(
     settings = load_settings(config)
     configure_logging(quiet=False)
     uvicorn.run(
-        create_app(settings),
+        create_app(settings, stages=_stages(stages)),
         host=host or settings.api.host,
         port=port or settings.api.port,
         log_level="info",
     )
+
+
+@app.command()
+def worker(
+    stage: Annotated[str, typer.Option(help="detect, fuse, respond, store or edge")],
+    worker_id: Annotated[
+        str | None, typer.Option("--id", help="Names this worker (default host-pid)")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Run one stage of the pipeline as a worker of a distributed deployment (NATS or Kafka bus,
+    PostgreSQL store). Start as many as needed: detect workers share the spaces out; the
+    others stand by to take over (store workers share the writes)."""
+    from smartspaces.worker import STAGE_ROLES, run_worker
+
+    if stage not in STAGE_ROLES:
+        raise typer.BadParameter(f"--stage is one of {', '.join(STAGE_ROLES)}")
+    settings = load_settings(config)
+    configure_logging(quiet=False)
+    try:
+        code = asyncio.run(run_worker(settings, stage, worker_id))
+    except ConfigError as error:
+        err.print(f"[red]error:[/red] {error}")
+        raise typer.Exit(2) from error
+    raise typer.Exit(code)
 
 
 @app.command()

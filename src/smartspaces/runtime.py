@@ -9,13 +9,19 @@ write is idempotent thanks to deterministic ids):
 - ``deliver`` alerts -> webhooks, MQTT, TAK (only when targets are configured)
 - ``store``   every event -> the store, then to live listeners (WebSocket, CLI)
 - ``edge-health`` observations -> device clock skew; with the timer, silence and flapping
+- ``integrity`` observations -> telemetry integrity, correlated sensors, baselines (cyber)
+- ``live``    every event -> live listeners only (an API node of a distributed deployment)
+
+One process runs them all by default (the embedded deployment). ``stages`` picks some of them
+for one worker of a distributed deployment (``smartspaces worker``); given a ``worker_id``, the
+``detect`` stage shares the spaces out among the workers that run it (``space_shards``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,6 +33,7 @@ from smartspaces.city import CityModel
 from smartspaces.clock import Clock
 from smartspaces.config import Settings
 from smartspaces.detect.crowd.stage import CrowdStage
+from smartspaces.detect.cyber.telemetry_stage import TelemetryIntegrityStage
 from smartspaces.detect.fusion import FusionEngine
 from smartspaces.edge.health import DeviceHealthMonitor
 from smartspaces.events import (
@@ -34,6 +41,7 @@ from smartspaces.events import (
     AnyEvent,
     Detection,
     IncidentStateChanged,
+    Level,
     Observation,
     RiskLevel,
     Situation,
@@ -42,6 +50,7 @@ from smartspaces.events import (
 from smartspaces.respond.alerts.delivery.dispatcher import AlertDelivery
 from smartspaces.respond.alerts.policy import AlertPolicy
 from smartspaces.respond.risk.assessor import RiskAssessor
+from smartspaces.space_shards import ShardedSubscription
 from smartspaces.store import Store
 from smartspaces.store.retention import RetentionTimer, apply_retention
 
@@ -50,6 +59,8 @@ log = structlog.get_logger(__name__)
 Listener = Callable[[Sequence[AnyEvent]], Awaitable[None] | None]
 BATCH = 512
 TICK_S = 1.0
+STAGES = ("detect", "fuse", "respond", "store", "edge-health", "integrity", "deliver", "live")
+EMBEDDED = frozenset(STAGES) - {"live"}  # the store worker feeds the listeners there
 
 
 @dataclass
@@ -79,7 +90,14 @@ class Runtime:
         timers: bool = True,
         city: CityModel | None = None,
         delivery: AlertDelivery | None = None,
+        stages: Collection[str] | None = None,
+        worker_id: str | None = None,
     ) -> None:
+        chosen = EMBEDDED if stages is None else frozenset(stages)
+        if unknown := sorted(chosen - set(STAGES)):
+            raise ValueError(f"unknown stages {unknown}: choose among {', '.join(STAGES)}")
+        self.stages, self.worker_id = chosen, worker_id
+        self._workers_settings = settings.workers
         self.bus, self.store, self.clock = bus, store, clock
         by_id: Mapping[str, SmartSpace] = {s.id: s for s in spaces}
         self._spaces, self._city, self._fusion_settings = tuple(spaces), city, settings.fusion
@@ -91,6 +109,7 @@ class Runtime:
         self.alerts = AlertPolicy(by_id, settings.alert_policy)
         self._edge = settings.edge
         self.health = DeviceHealthMonitor({})
+        self.integrity = TelemetryIntegrityStage(settings.integrity)
         self._poll_s = poll_s
         self._timer: asyncio.Task[None] | None = None
         self._retention = RetentionTimer(settings.retention)
@@ -109,9 +128,13 @@ class Runtime:
             ),
             _Worker("store", ("ss.>",), self._store),
             _Worker("edge-health", ("ss.observation.>",), self._health),
+            _Worker("integrity", ("ss.observation.>",), self._integrity),
+            _Worker(f"live-{worker_id or 'local'}", ("ss.>",), self._live),
         ]
         if delivery is not None and delivery.configured:
             self._workers.append(_Worker("deliver", ("ss.alert.>",), self._deliver))
+        self._workers = [w for w in self._workers if _stage_of(w.name) in chosen]
+        self.shards: ShardedSubscription | None = None
 
     @property
     def city(self) -> CityModel | None:
@@ -131,32 +154,48 @@ class Runtime:
         """Resume the stages' state from the store, then run the workers and the timer."""
         await asyncio.to_thread(self._restore)
         for worker in self._workers:
-            worker.subscription = await self.bus.subscribe(worker.name, worker.subjects)
+            if worker.name == "detect" and self.worker_id is not None:
+                worker.subscription = self.shards = ShardedSubscription(
+                    self.bus, self.store.leases, "detect", self.worker_id,
+                    [s.id for s in self._spaces], lambda space: [f"ss.observation.{space}"],
+                    self._restore_crowd, self._workers_settings,
+                )  # fmt: skip
+            else:
+                worker.subscription = await self.bus.subscribe(worker.name, worker.subjects)
             worker.task = asyncio.create_task(self._run(worker), name=f"worker-{worker.name}")
         if self._timers:
             self._timer = asyncio.create_task(self._tick(), name="timer")
 
     async def _tick(self) -> None:
         # Time-driven alerts (escalation of unacknowledged alerts, the end of a suppression
-        # window) come due without any new detection: look once per TICK_S of the clock.
+        # window) come due without any new detection: look once per TICK_S of the clock. Each
+        # part runs where its stage runs.
+        stages = self.stages
         while True:
             await asyncio.sleep(TICK_S)
             try:
                 now = self.clock.now()
-                if self._retention.due(now) and (
-                    self._retention_run is None or self._retention_run.done()
+                if (
+                    "store" in stages
+                    and self._retention.due(now)
+                    and (self._retention_run is None or self._retention_run.done())
                 ):  # a task of its own: a long first run never holds up the alerts' timer
                     self._retention_run = asyncio.create_task(self._retain(now), name="retention")
-                await self.publish(self.fusion.tick(now))
-                risks = self.risk.tick(now)  # cascades come due: assets, then the spaces they serve
-                spaces = [r for r in risks if r.asset_id is None]
-                alerts = [a for r in spaces if (a := self.alerts.step(r, r.observed_at))]
-                await self.publish(
-                    [*risks, *alerts, *self.alerts.tick(now), *self.health.tick(now)]
-                )
-                await asyncio.to_thread(
-                    self.store.update_status, [_risk_status(r, now) for r in spaces]
-                )
+                found: list[AnyEvent] = []
+                if "fuse" in stages:
+                    found += self.fusion.tick(now)
+                if "respond" in stages:
+                    # cascades come due: assets, then the spaces they serve
+                    risks = self.risk.tick(now)
+                    spaces = [r for r in risks if r.asset_id is None]
+                    alerts = [a for r in spaces if (a := self.alerts.step(r, r.observed_at))]
+                    found += [*risks, *alerts, *self.alerts.tick(now)]
+                    await asyncio.to_thread(
+                        self.store.update_status, [_risk_status(r, now) for r in spaces]
+                    )
+                if "edge-health" in stages:
+                    found += self.health.tick(now)
+                await self.publish(found)
             except Exception:  # the next tick tries again; nothing is lost meanwhile
                 log.exception("timer_failed")
 
@@ -210,6 +249,18 @@ class Runtime:
             (a for a in self.store.latest_per_space("alert") if isinstance(a, Alert)),
             self.store.incidents.acknowledged_alert_ids(),
         )
+        if "integrity" in self.stages:
+            # the series' windows and baselines go on, and readings the bus delivers again
+            # after the restart (counted from 1 by the embedded bus) are recognised
+            limit = self.integrity.restore_limit
+            self.integrity.restore(
+                o for o in self.store.recent("observation", limit) if isinstance(o, Observation)
+            )
+
+    def _restore_crowd(self, space_id: str, state: dict[str, Any] | None) -> None:
+        """Back to a space's checkpoint: taken over from another worker, or a batch failed."""
+        if state is not None and "occupancy_persons" in state:
+            self.crowd.restore(space_id, state["occupancy_persons"], Level(state["level"]))
 
     async def stop(self) -> None:
         if self._retention_run is not None:
@@ -227,6 +278,9 @@ class Runtime:
                 with contextlib.suppress(asyncio.CancelledError):
                     await worker.task
                 worker.task = None
+        if self.shards is not None:
+            await self.shards.close()
+            self.shards = None
 
     async def drain(self, timeout_s: float = 60.0) -> None:
         """Wait until every worker has caught up with everything published so far."""
@@ -274,6 +328,7 @@ class Runtime:
                 touched.add(event.space_id)
         await self.publish(found)
         status = []
+        checkpoints: list[tuple[str, int, Any]] = []
         for space_id in touched:
             state = self.crowd.state(space_id)
             if state is not None:
@@ -286,7 +341,17 @@ class Runtime:
                         "level_of_service": state.level_of_service,
                     }
                 )
-        await asyncio.to_thread(self.store.update_status, status)
+            if self.shards is not None:
+                last, recent = self.shards.checkpoint(space_id)
+                occupancy = self.crowd.occupancy(space_id)
+                saved: dict[str, Any] = {
+                    "recent": recent,
+                    "level": self.crowd.level(space_id).value,
+                }
+                if occupancy is not None:
+                    saved["occupancy_persons"] = occupancy
+                checkpoints.append((space_id, last, saved))
+        await asyncio.to_thread(self.store.save_progress, status, "detect", checkpoints, now)
 
     async def _respond(self, batch: list[Delivery]) -> None:
         now = self.clock.now()
@@ -349,6 +414,24 @@ class Runtime:
                 found.extend(self.health.step(delivery.event, now))
         await self.publish(found)
 
+    async def _integrity(self, batch: list[Delivery]) -> None:
+        # a reading the bus delivers again gives the detections it gave the first time (same
+        # ids: publishing them again is a no-op), never a replay alarm
+        now = self.clock.now()
+        found: list[AnyEvent] = []
+        for delivery in batch:
+            if isinstance(delivery.event, Observation):
+                redelivered = delivery.num_delivered > 1
+                found.extend(self.integrity.step(delivery.event, now, redelivered))
+        await self.publish(found)
+
+    async def _live(self, batch: list[Delivery]) -> None:
+        events = [d.event for d in batch]
+        for listener in self._listeners:
+            result = listener(events)
+            if result is not None:
+                await result
+
     async def _store(self, batch: list[Delivery]) -> None:
         events = [d.event for d in batch]
         await asyncio.to_thread(self.store.append_events, events)
@@ -356,6 +439,10 @@ class Runtime:
             result = listener(events)
             if result is not None:
                 await result
+
+
+def _stage_of(worker: str) -> str:
+    return "live" if worker.startswith("live-") else worker
 
 
 def _risk_status(risk: RiskLevel, now: Any) -> dict[str, Any]:

@@ -49,11 +49,16 @@ log = structlog.get_logger("smartspaces.api")
 
 
 def create_app(
-    settings: Settings, services: Services | None = None, *, clock: Clock | None = None
+    settings: Settings,
+    services: Services | None = None,
+    *,
+    clock: Clock | None = None,
+    stages: frozenset[str] | None = None,
 ) -> FastAPI:
     """Build the API. Given ``services``, it serves them (the caller runs and closes them);
     otherwise it builds its own from ``settings`` on startup and closes them on shutdown.
     ``clock`` times sessions and tokens (wall time by default, whatever the pipeline's clock).
+    ``stages`` limits the pipeline stages this process runs (all by default; see Runtime).
 
     Raises ``ConfigError`` outside development when a default secret is still set."""
     refuse_unsafe(settings)
@@ -63,7 +68,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = services is None
-        running = services or build_services(settings, SystemClock())
+        running = services or build_services(settings, SystemClock(), stages=stages)
         authenticator = Authenticator(settings.security, running.store, security_clock)
         access = AccessService(
             running.store, authenticator.grants, settings.security.alert_agencies, running.clock

@@ -50,6 +50,7 @@ from smartspaces.config.stages import (
     ScenarioSettings,
 )
 from smartspaces.config.video import VideoSettings
+from smartspaces.config.workers import WorkerSettings
 
 __all__ = [
     "AlertFormatSettings",
@@ -80,6 +81,7 @@ __all__ = [
     "VideoSettings",
     "TakTarget",
     "WebhookTarget",
+    "WorkerSettings",
     "load_settings",
     "shared_data_dir",
 ]
@@ -116,6 +118,7 @@ class Settings(BaseSettings):
     simulation: SimulationSettings = Field(default_factory=SimulationSettings)
     delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     video: VideoSettings = Field(default_factory=VideoSettings)
+    workers: WorkerSettings = Field(default_factory=WorkerSettings)
 
     @classmethod
     def settings_customise_sources(

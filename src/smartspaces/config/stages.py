@@ -190,6 +190,31 @@ class IntegritySettings(BaseModel):
     baseline_timezone: str = Field(
         default="Europe/Madrid", description="Local time the daily and weekly rhythm runs in"
     )
+    seen_readings: int = Field(
+        default=50_000, ge=1, le=10_000_000,
+        description="Live stage: readings remembered (an LRU of id and content) so that the "
+        "bus delivering one again is recognised and answered with the same detections",
+    )  # fmt: skip
+    restore_readings: int = Field(
+        default=20_000, ge=0, le=10_000_000,
+        description="Live stage: newest stored readings replayed into it after a restart (at "
+        "most seen_readings), so readings the bus delivers again are known",
+    )  # fmt: skip
+    max_abs_value: float = Field(
+        default=1e12, gt=0, le=1e300,
+        description="Larger magnitudes (and NaN, infinities) are reported as invalid and not "
+        "judged further: garbage or a unit mix-up, never a measurement",
+    )  # fmt: skip
+    max_future_s: float = Field(
+        default=300.0, ge=0, le=7 * 86_400,
+        description="A reading dated this far after it was received is reported and not "
+        "judged: let in, it would make every honest reading after it look replayed",
+    )  # fmt: skip
+    skip_quantity_prefixes: tuple[str, ...] = Field(
+        default=("device_",),
+        description="Quantities the live stage ignores: the platform's own device-health "
+        "readings (device_silence_s ...) are no sensor's telemetry",
+    )
 
     @model_validator(mode="after")
     def _pairs_and_zone(self) -> IntegritySettings:

@@ -24,6 +24,7 @@ from smartspaces.store.deliveries import DeliveryRepository
 from smartspaces.store.devices import DeviceRepository
 from smartspaces.store.errors import StoreError
 from smartspaces.store.incidents import IncidentRepository
+from smartspaces.store.leases import LeaseRepository, checkpoint_statements
 from smartspaces.store.rows import row_values
 from smartspaces.store.spatial import SpatialRepository
 from smartspaces.store.tables import (
@@ -58,6 +59,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+_MIGRATION_LOCK = 0x5353_4D49_4752  # "SSMIGR": the advisory lock that serialises migrations
+
+
 class Store:
     """Repository over one database; construct once in the composition root."""
 
@@ -72,6 +76,7 @@ class Store:
         self.deliveries = DeliveryRepository(self.engine)
         self.spatial = SpatialRepository(self.engine)
         self.incidents = IncidentRepository(self.engine)
+        self.leases = LeaseRepository(self.engine)
         self._insert = (
             postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
         )
@@ -82,6 +87,9 @@ class Store:
         config = Config()
         config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
         with self.engine.begin() as connection:
+            if self.engine.dialect.name == "postgresql":
+                # workers starting together: one migrates, the others wait, then find it done
+                connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
@@ -119,7 +127,9 @@ class Store:
         with self.engine.begin() as connection:
             for kind, rows in by_kind.items():
                 table: Table = EVENT_TABLES[kind].__table__  # type: ignore[attr-defined]
-                statement = self._insert(table).on_conflict_do_nothing(index_elements=["id"])
+                statement = self._insert(table).on_conflict_do_nothing(
+                    index_elements=self._conflict_keys(table)
+                )
                 if self.engine.dialect.name == "sqlite":
                     # sqlite3's executemany sums the rows really inserted: cheaper than RETURNING
                     added += connection.execute(statement, rows).rowcount
@@ -128,23 +138,45 @@ class Store:
                     added += len(result.all())
         return added
 
+    def _conflict_keys(self, table: Table) -> list[str]:
+        # The primary key: (id, observed_at) for observations on PostgreSQL, whose partitioned
+        # table's key must hold the partition key (an id always carries the same observed_at,
+        # so it skips exactly the same duplicates); SQLite's tables are all keyed by id.
+        if self.engine.dialect.name == "postgresql":
+            return [column.name for column in table.primary_key]
+        return ["id"]
+
     def update_status(self, rows: Sequence[dict[str, Any]]) -> None:
         """Upsert the live status of spaces (keys as in ``SpaceStatusRow``)."""
-        if not rows:
+        self.save_progress(rows)
+
+    def save_progress(
+        self,
+        rows: Sequence[dict[str, Any]],
+        stage: str | None = None,
+        checkpoints: Sequence[tuple[str, int, Any]] = (),
+        now: datetime | None = None,
+    ) -> None:
+        """Upsert spaces' live status and, in the same transaction, ``stage``'s checkpoints
+        ``(space_id, last bus seq applied, state)``: a worker that takes a space over finds
+        the status and the checkpoint of one and the same moment."""
+        if not rows and not checkpoints:
             return
         table: Table = SpaceStatusRow.__table__  # type: ignore[assignment]
-        statement = self._insert(table)
-        columns = {c: getattr(statement.excluded, c) for c in rows[0] if c != "space_id"}
+        statements: list[Any] = []
+        for row in rows:
+            statement = self._insert(table).values(**row)
+            set_ = {c: getattr(statement.excluded, c) for c in row if c != "space_id"}
+            statements.append(
+                statement.on_conflict_do_update(index_elements=["space_id"], set_=set_)
+            )
+        if checkpoints:
+            if stage is None or now is None:
+                raise ValueError("checkpoints need their stage and the time")
+            statements += checkpoint_statements(self.engine.dialect.name, stage, checkpoints, now)
         with self.engine.begin() as connection:
-            for row in rows:
-                connection.execute(
-                    self._insert(table)
-                    .values(**row)
-                    .on_conflict_do_update(
-                        index_elements=["space_id"],
-                        set_={c: v for c, v in columns.items() if c in row},
-                    )
-                )
+            for statement in statements:
+                connection.execute(statement)
 
     def add_dead_letter(self, adapter: str, reason: str, payload: str, at: datetime) -> None:
         """Keep rejected input with the reason it was rejected."""

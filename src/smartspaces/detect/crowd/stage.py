@@ -164,6 +164,10 @@ class CrowdStage:
         """The latest crowd measure of a space, or None before its first observation."""
         return self._density.state(space_id)
 
+    def occupancy(self, space_id: str) -> float | None:
+        """The space's occupancy estimate, or None before its first observation."""
+        return self._density.occupancy(space_id)
+
     def level(self, space_id: str) -> Level:
         """The space's level on the density ladder."""
         return self._density.level(space_id)

@@ -37,6 +37,11 @@ class TelemetryIntegrityDetector:
         self._assets = assets
         self._series: dict[tuple[str, str], _Series] = {}
 
+    def last_observed_at(self, sensor_id: str, quantity: str) -> datetime | None:
+        """When the newest reading judged for this series was taken (None: none known)."""
+        series = self._series.get((sensor_id, quantity))
+        return series.last.observed_at if series is not None and series.last else None
+
     def step(self, obs: Observation, now: datetime) -> list[Detection]:
         key = (obs.sensor_id, obs.quantity)
         series = self._series.get(key)
