@@ -172,3 +172,41 @@ def test_a_worker_refuses_the_embedded_bus(tmp_path: Path) -> None:
         Worker(Settings(store={"data_dir": tmp_path}), "detect")
     with pytest.raises(ConfigError, match="unknown stage"):
         Worker(Settings(bus={"backend": "nats"}), "everything")
+
+
+def test_a_stand_by_takes_over_when_the_active_respond_worker_dies(
+    tmp_path: Path, tag: str
+) -> None:
+    schema = private_schema()
+    url = postgres_url(schema)
+    workers = Workers(write_config(tmp_path / "worker.toml", url, tmp_path, tag))
+
+    def active() -> str | None:
+        rows = query(url, "select holder from leases where stage = 'respond'", schema)
+        return str(rows[0][0]) if rows else None
+
+    try:
+        workers.start("respond", "r1")
+        workers.start("respond", "r2")
+        wait_for(lambda: active() is not None, timeout_s=60)
+        first = active()
+        assert first in ("r1", "r2")
+        other = "r2" if first == "r1" else "r1"
+        assert workers.processes[other].poll() is None  # standing by, not exited
+        workers.kill(str(first))
+        took_s = wait_for(lambda: active() == other, timeout_s=20)
+        assert took_s < 10
+        wait_for(lambda: "worker_active" in workers.log(other), timeout_s=10)
+    finally:
+        workers.stop_all()
+        drop_schema(schema)
+
+
+def test_serve_refuses_unknown_stages() -> None:
+    from typer.testing import CliRunner
+
+    from smartspaces.cli import app
+
+    result = CliRunner().invoke(app, ["serve", "--stages", "live,everything"])
+    assert result.exit_code == 2
+    assert "everything" in result.output

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
+import socket
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -129,7 +131,7 @@ class Runtime:
             _Worker("store", ("ss.>",), self._store),
             _Worker("edge-health", ("ss.observation.>",), self._health),
             _Worker("integrity", ("ss.observation.>",), self._integrity),
-            _Worker(f"live-{worker_id or 'local'}", ("ss.>",), self._live),
+            _Worker(_live_durable(worker_id), ("ss.>",), self._live),
         ]
         if delivery is not None and delivery.configured:
             self._workers.append(_Worker("deliver", ("ss.alert.>",), self._deliver))
@@ -439,6 +441,12 @@ class Runtime:
             result = listener(events)
             if result is not None:
                 await result
+
+
+def _live_durable(worker_id: str | None) -> str:
+    """The live feed's durable: one per API node (by worker id, else host name)."""
+    name = re.sub(r"[^A-Za-z0-9_\-]", "_", worker_id or socket.gethostname())
+    return f"live-{name}"[:64]
 
 
 def _stage_of(worker: str) -> str:
