@@ -210,3 +210,19 @@ def test_serve_refuses_unknown_stages() -> None:
     result = CliRunner().invoke(app, ["serve", "--stages", "live,everything"])
     assert result.exit_code == 2
     assert "everything" in result.output
+
+
+def test_serve_and_worker_take_the_bus_and_the_store_from_flags(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from smartspaces.cli import _with_bus_and_store, app
+
+    runner = CliRunner()
+    bad_store = runner.invoke(app, ["serve", "--store", "mysql://x/y"])
+    assert bad_store.exit_code == 2 and "--store" in bad_store.output
+    bad_bus = runner.invoke(app, ["serve", "--bus", "carrier-pigeon"])
+    assert bad_bus.exit_code == 2
+    embedded = runner.invoke(app, ["worker", "--stage", "detect", "--bus", "memory"])
+    assert embedded.exit_code == 2 and "distributed bus" in embedded.output
+    chosen = _with_bus_and_store(Settings(), "nats", "postgresql+psycopg://db/x")
+    assert (chosen.bus.backend, chosen.store.url) == ("nats", "postgresql+psycopg://db/x")

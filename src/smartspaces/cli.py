@@ -15,7 +15,7 @@ from smartspaces.cli_cyber import cyber
 from smartspaces.cli_options import ConfigOption
 from smartspaces.cli_privacy import privacy
 from smartspaces.cli_simulate import simulate
-from smartspaces.config import load_settings
+from smartspaces.config import Settings, load_settings
 from smartspaces.errors import ConfigError
 from smartspaces.logs import configure_logging
 
@@ -124,6 +124,12 @@ def serve(
             "(an API node beside `smartspaces worker` processes)"
         ),
     ] = None,
+    bus: Annotated[
+        str | None, typer.Option(help="memory, nats or kafka (default: the settings' bus)")
+    ] = None,
+    store: Annotated[
+        str | None, typer.Option(help="Database URL (default: the settings' store)")
+    ] = None,
     config: ConfigOption = None,
 ) -> None:
     """Run the API, the pipeline and the COP on the configured store."""
@@ -131,7 +137,7 @@ def serve(
 
     from smartspaces.api import create_app
 
-    settings = load_settings(config)
+    settings = _with_bus_and_store(load_settings(config), _bus(bus), store)
     configure_logging(quiet=False)
     uvicorn.run(
         create_app(settings, stages=_stages(stages)),
@@ -141,11 +147,27 @@ def serve(
     )
 
 
+def _with_bus_and_store(settings: Settings, bus: str | None, store: str | None) -> Settings:
+    """The settings with ``--bus`` and ``--store`` applied (each wins over every other source)."""
+    update: dict[str, object] = {}
+    if bus is not None:
+        update["bus"] = settings.bus.model_copy(update={"backend": bus})
+    if store is not None:
+        if not store.startswith(("postgresql", "sqlite")):
+            raise typer.BadParameter("--store is a postgresql+psycopg:// or sqlite:/// URL")
+        update["store"] = settings.store.model_copy(update={"url": store})
+    return settings.model_copy(update=update) if update else settings
+
+
 @app.command()
 def worker(
     stage: Annotated[str, typer.Option(help="detect, fuse, respond, store or edge")],
     worker_id: Annotated[
         str | None, typer.Option("--id", help="Names this worker (default host-pid)")
+    ] = None,
+    bus: Annotated[str | None, typer.Option(help="nats or kafka (default: the settings')")] = None,
+    store: Annotated[
+        str | None, typer.Option(help="PostgreSQL URL (default: the settings' store)")
     ] = None,
     config: ConfigOption = None,
 ) -> None:
@@ -156,7 +178,7 @@ def worker(
 
     if stage not in STAGE_ROLES:
         raise typer.BadParameter(f"--stage is one of {', '.join(STAGE_ROLES)}")
-    settings = load_settings(config)
+    settings = _with_bus_and_store(load_settings(config), _bus(bus), store)
     configure_logging(quiet=False)
     try:
         code = asyncio.run(run_worker(settings, stage, worker_id))
