@@ -52,6 +52,8 @@ from smartspaces.events import (
 from smartspaces.respond.alerts.delivery.dispatcher import AlertDelivery
 from smartspaces.respond.alerts.policy import AlertPolicy
 from smartspaces.respond.risk.assessor import RiskAssessor
+from smartspaces.respond_journal import STAGE as STAGE_RESPOND
+from smartspaces.respond_journal import RespondJournal
 from smartspaces.space_shards import ShardedSubscription
 from smartspaces.store import Store
 from smartspaces.store.retention import RetentionTimer, apply_retention
@@ -137,6 +139,9 @@ class Runtime:
             self._workers.append(_Worker("deliver", ("ss.alert.>",), self._deliver))
         self._workers = [w for w in self._workers if _stage_of(w.name) in chosen]
         self.shards: ShardedSubscription | None = None
+        # distributed respond workers checkpoint what they applied (see respond_journal)
+        distributed = worker_id is not None and "respond" in chosen
+        self._journal = RespondJournal() if distributed else None
 
     @property
     def city(self) -> CityModel | None:
@@ -246,11 +251,19 @@ class Runtime:
             for s in self.store.latest_per_space("situation", "situation_type")
             if isinstance(s, Situation)
         ]
-        self.risk.restore([*detections, *situations])
-        self.alerts.restore(
-            (a for a in self.store.latest_per_space("alert") if isinstance(a, Alert)),
-            self.store.incidents.acknowledged_alert_ids(),
-        )
+        alerts = [a for a in self.store.latest_per_space("alert") if isinstance(a, Alert)]
+        evidence: list[Detection | Situation] = [*detections, *situations]
+        if self._journal is not None:
+            # a stand-by taking over: the spaces the stage checkpointed start from what it had
+            # applied, not from the store's newest (which may be ahead of the bus position)
+            saved = self.store.leases.checkpoints(STAGE_RESPOND, [s.id for s in self._spaces])
+            self._journal.load(saved)
+            evidence = [e for e in evidence if e.space_id not in saved]
+            evidence += self._journal.evidence(saved)
+            alerts = [a for a in alerts if a.space_id not in saved]
+            alerts += self._journal.alerts(saved)
+        self.risk.restore(evidence)
+        self.alerts.restore(alerts, self.store.incidents.acknowledged_alert_ids())
         if "integrity" in self.stages:
             # the series' windows and baselines go on, and readings the bus delivers again
             # after the restart (counted from 1 by the embedded bus) are recognised
@@ -359,6 +372,7 @@ class Runtime:
         now = self.clock.now()
         found: list[AnyEvent] = []
         status: list[dict[str, Any]] = []
+        journal, touched = self._journal, set()
         for delivery in batch:
             event = delivery.event
             if isinstance(event, IncidentStateChanged):
@@ -366,6 +380,8 @@ class Runtime:
                 continue
             if not isinstance(event, Detection | Situation):
                 continue
+            if journal is not None and journal.superseded(event):
+                continue  # delivered again after a takeover, behind newer evidence
             # time moves on with each event: what came due before it is decided first, so the
             # outcome does not depend on how deliveries were batched
             found.extend(self.alerts.tick(event.observed_at))
@@ -379,8 +395,18 @@ class Runtime:
                 alert = self.alerts.step(risk, risk.observed_at)
                 if alert is not None:
                     found.append(alert)
+            if journal is not None:
+                journal.applied(event)
+                touched.add(event.space_id)
         await self.publish(found)
-        await asyncio.to_thread(self.store.update_status, status)
+        checkpoints: list[tuple[str, int, Any]] = []
+        if journal is not None:
+            for issued in found:
+                if isinstance(issued, Alert):
+                    journal.alerted(issued)
+                    touched.add(issued.space_id)
+            checkpoints = [(s, 0, journal.state(s)) for s in sorted(touched)]
+        await asyncio.to_thread(self.store.save_progress, status, STAGE_RESPOND, checkpoints, now)
 
     async def _fuse(self, batch: list[Delivery]) -> None:
         now = self.clock.now()
