@@ -15,6 +15,7 @@ from smartspaces.cli_cyber import cyber
 from smartspaces.cli_options import ConfigOption
 from smartspaces.cli_privacy import privacy
 from smartspaces.cli_simulate import simulate
+from smartspaces.cli_video import video
 from smartspaces.config import Settings, load_settings
 from smartspaces.errors import ConfigError
 from smartspaces.logs import configure_logging
@@ -30,6 +31,7 @@ app.add_typer(spaces, name="spaces")
 app.add_typer(privacy)  # the `audit` and `retention` groups
 app.add_typer(simulate, name="simulate")
 app.add_typer(cyber, name="cyber")
+app.add_typer(video, name="video")
 register_accounts(app)  # `users` and `api-keys`
 err = Console(stderr=True)
 

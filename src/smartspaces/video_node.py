@@ -4,12 +4,17 @@ behaviours, unattended objects, camera health), its events published on the bus.
 Each camera runs in its own thread (OpenCV decoding and inference block); its events cross to
 the event loop through a bounded queue, so a slow bus slows the camera down (a live stream then
 drops late frames by its schedule) instead of piling events up in memory. A stream that is lost
-for good is reported once (``video.stream_lost``) and retried after ``retry_s``; a file is read
-once.
+for good is reported once (``video.stream_lost``) and retried after ``retry_s`` (never, when it
+is None); a file is read once. ``stop`` ends every camera within a frame (or a stream's read
+timeout), whatever is left of its file.
+
+Given a device registry, the node registers each camera there (kind ``camera``, its home space)
+when it starts, unless the camera is registered already: its health reports then name a known
+device.
 
 Example::
 
-    node = VideoNode(settings.video, bus, clock)
+    node = VideoNode(settings.video, bus, clock, registry=store.devices)
     await node.start()
     ...
     await node.stop()
@@ -20,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections import Counter
 from collections.abc import Sequence
 
 import structlog
@@ -32,7 +38,8 @@ from smartspaces.detect.video.detectors import PersonDetector, build_detector
 from smartspaces.detect.video.errors import VideoError
 from smartspaces.detect.video.frames import STREAM_SCHEMES
 from smartspaces.detect.video.pipeline import CameraPipeline, VideoEvent, watch_camera
-from smartspaces.events import AnyEvent
+from smartspaces.events import AnyEvent, Device
+from smartspaces.store.devices import DeviceRepository
 
 log = structlog.get_logger(__name__)
 
@@ -44,22 +51,37 @@ class VideoNode:
     """Starts one thread per camera and a publisher task; ``stop`` ends them all."""
 
     def __init__(
-        self, settings: VideoSettings, bus: Bus, clock: Clock, retry_s: float = 30.0
+        self,
+        settings: VideoSettings,
+        bus: Bus,
+        clock: Clock,
+        retry_s: float | None = 30.0,
+        registry: DeviceRepository | None = None,
     ) -> None:
         self._settings = settings
         self._bus = bus
         self._clock = clock
         self._retry_s = retry_s
+        self._registry = registry
         self._stopping = threading.Event()
         self._queue: asyncio.Queue[AnyEvent | None] | None = None
         self._cameras: list[asyncio.Task[None]] = []
         self._publisher: asyncio.Task[None] | None = None
         self.published = 0
+        self.tally: Counter[str] = Counter()  # published: detection type or count quantity
         self.failures: dict[str, str] = {}  # camera id -> last error
+        self.pipelines: dict[str, CameraPipeline] = {}  # camera id -> its current pipeline
+
+    @property
+    def running(self) -> bool:
+        """Whether a camera is still being watched."""
+        return any(not task.done() for task in self._cameras)
 
     async def start(self) -> None:
         if not self._settings.cameras:
             return
+        if self._registry is not None:
+            await asyncio.to_thread(register_cameras, self._settings, self._registry)
         loop = asyncio.get_running_loop()
         self._queue = asyncio.Queue(QUEUE_SIZE)
         self._publisher = asyncio.create_task(self._publish(self._queue), name="video-publish")
@@ -105,8 +127,14 @@ class VideoNode:
                 self._failed(camera, error)
                 return
             pipeline = CameraPipeline(camera, self._settings, detector)
+            self.pipelines[camera.id] = pipeline
             events = watch_camera(
-                camera, self._settings, self._clock.now, pipeline, file_start=self._clock.now()
+                camera,
+                self._settings,
+                self._clock.now,
+                pipeline,
+                file_start=self._clock.now(),
+                stop=self._stopping,
             )
             try:
                 for event in events:
@@ -123,7 +151,7 @@ class VideoNode:
                 self._failed(camera, error)
             finally:
                 events.close()
-            if not is_stream or self._stopping.wait(self._retry_s):
+            if not is_stream or self._retry_s is None or self._stopping.wait(self._retry_s):
                 return
 
     def _put(
@@ -167,4 +195,25 @@ class VideoNode:
                 await asyncio.sleep(1.0)
                 continue
             self.published += len(batch)
+            self.tally.update(_label(e) for e in batch)
             return
+
+
+def register_cameras(settings: VideoSettings, registry: DeviceRepository) -> list[str]:
+    """Put each camera not yet in the device registry there; returns the ids added. A camera
+    registered already (with a token, another space or a name) is left as it is."""
+    added = []
+    for camera in settings.cameras:
+        if registry.get(camera.id) is not None:
+            continue
+        registry.put(
+            Device(
+                id=camera.id, kind="camera", space_id=camera.home_space, name=f"camera {camera.id}"
+            )
+        )
+        added.append(camera.id)
+    return added
+
+
+def _label(event: AnyEvent) -> str:
+    return str(getattr(event, "detection_type", None) or getattr(event, "quantity", event.kind))

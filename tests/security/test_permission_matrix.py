@@ -44,6 +44,11 @@ EXPECTED_POLICY = {
     "session.read": PEOPLE,
     "situations.read": PEOPLE,
     "assets.read": PEOPLE,
+    "units.read": {ADMIN, POLICE, EMERGENCY, CITY, AUDITOR},
+    "units.update": {ADMIN, POLICE, EMERGENCY, CITY},
+    "replay.read": PEOPLE,
+    "video.read": {ADMIN, POLICE, CITY, AUDITOR},
+    "video.confirm": {ADMIN, POLICE},
     "routes.read": {ADMIN, POLICE, EMERGENCY, CITY},
 }
 # (method, path) -> (action, agency: None = any agency, "read" or "act" = needs that access
@@ -60,6 +65,14 @@ ROUTES: dict[tuple[str, str], tuple[str | None, str | None]] = {
     ("GET", "/api/v1/situations"): ("situations.read", None),
     ("GET", "/api/v1/assets"): ("assets.read", None),
     ("GET", "/api/v1/assets/{asset_id}/what-if"): ("assets.read", None),
+    ("GET", "/api/v1/units"): ("units.read", None),
+    ("PATCH", "/api/v1/units/{unit_id}"): ("units.update", None),
+    ("GET", "/api/v1/replay"): ("replay.read", None),
+    ("GET", "/api/v1/replay/window"): ("replay.read", None),
+    ("GET", "/api/v1/video/detections"): ("video.read", None),
+    ("GET", "/api/v1/video/detections/{detection_id}"): ("video.read", None),
+    ("GET", "/api/v1/video/detections/{detection_id}/snapshot"): ("video.read", None),
+    ("POST", "/api/v1/video/detections/{detection_id}/confirm"): ("video.confirm", None),
     ("GET", "/api/v1/spaces/{space_id}/evacuation"): ("spaces.read", None),
     ("GET", "/api/v1/spaces/{space_id}/route"): ("routes.read", None),
     ("GET", "/api/v1/alerts"): ("alerts.read", None),
@@ -96,6 +109,8 @@ ROUTES: dict[tuple[str, str], tuple[str | None, str | None]] = {
     ("GET", "/static/vendor/leaflet"): (None, None),
 }
 BODIES: dict[str, Any] = {
+    "/api/v1/units/{unit_id}": {"state": "available"},
+    "/api/v1/video/detections/{detection_id}/confirm": {"level": "red"},
     "/api/v1/observations": [],
     "/ngsi-ld/v1/entities": {"id": "urn:ngsi-ld:Device:x", "type": "Device"},
     "/ngsi-ld/v1/entityOperations/upsert": [],
@@ -132,6 +147,7 @@ def url(world: World, path: str) -> str:
         "agency": THIRD,
         "entity_id": "urn:ngsi-ld:Device:x",
         "asset_id": "substation-1",
+        "detection_id": "det-" + "0" * 24,
     }
     return path.format(**values)
 

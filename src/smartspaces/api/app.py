@@ -23,8 +23,11 @@ from smartspaces.api import (
     incidents,
     ngsild,
     operations,
+    replay,
     routes,
     shares,
+    units,
+    video,
     websocket,
 )
 from smartspaces.api.errors import add_error_handlers
@@ -40,6 +43,7 @@ from smartspaces.errors import ConfigError
 from smartspaces.security.access import AccessService
 from smartspaces.security.authenticator import Authenticator
 from smartspaces.security.startup import refuse_unsafe, seeds_demo_users
+from smartspaces.video_node import VideoNode
 
 WEB_DIR = Path(str(resources.files("smartspaces") / "web"))
 SCENARIO_DIR = Path(str(resources.files("smartspaces") / "scenarios" / "valencia"))
@@ -78,13 +82,19 @@ def create_app(
         app.state.services, app.state.auth, app.state.access = running, authenticator, access
         await _seed_demo_users(settings, authenticator)
         edge = EdgeNode(running)
+        # the cameras of settings.video, analysed here (none configured: nothing runs)
+        app.state.video = VideoNode(
+            settings.video, running.bus, running.clock, registry=running.store.devices
+        )
         if own:
             await running.runtime.start()
             await edge.start()
+            await app.state.video.start()
         try:
             yield
         finally:
             if own:
+                await app.state.video.stop()
                 await edge.stop()
                 await running.close()
 
@@ -104,6 +114,9 @@ def create_app(
     app.include_router(routes.health_router)
     app.include_router(cop_views.router)
     app.include_router(operations.router)
+    app.include_router(units.router)
+    app.include_router(replay.router)
+    app.include_router(video.router)
     app.include_router(auth.router)
     app.mount("/static/vendor/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR))
     app.mount("/static", StaticFiles(directory=WEB_DIR))

@@ -95,6 +95,12 @@ class BehaviourSettings(_Strict):
         description="The same behaviour of the same track or zone is reported again only "
         "after this long",
     )
+    snapshot: bool = Field(
+        default=True,
+        title="Snapshot",
+        description="Write a blurred snapshot (and its shaded view) of a reported behaviour, "
+        "for the operator who judges it (if a snapshot folder is set)",
+    )
 
 
 class UnattendedSettings(_Strict):

@@ -37,6 +37,11 @@ Action = Literal[
     "situations.read",
     "assets.read",
     "routes.read",
+    "units.read",
+    "units.update",
+    "replay.read",
+    "video.read",
+    "video.confirm",
 ]
 Access = Literal["read", "act"]
 
@@ -71,6 +76,16 @@ POLICY: Mapping[Action, frozenset[Role]] = {
     "assets.read": _PEOPLE,
     # responder routes: for those who send people out
     "routes.read": frozenset({_ADMIN, _POLICE, _EMERGENCY, _CITY}),
+    # where responders are: for those who send them, and those who audit; a unit is moved
+    # only by its own agency (checked per unit) or an administrator
+    "units.read": frozenset({_ADMIN, _POLICE, _EMERGENCY, _CITY, _AUDITOR}),
+    "units.update": frozenset({_ADMIN, _POLICE, _EMERGENCY, _CITY}),
+    # the time slider: spaces and alerts as they were (alerts filtered as in the live feed)
+    "replay.read": _PEOPLE,
+    # video findings and their snapshots (people shaded, or blurred once a threat is confirmed)
+    "video.read": frozenset({_ADMIN, _POLICE, _CITY, _AUDITOR}),
+    # lifting the shading and raising the space's risk is a police decision (audited)
+    "video.confirm": frozenset({_ADMIN, _POLICE}),
 }
 """Action -> the roles allowed to do it. The permission matrix test reads the same table."""
 

@@ -6,9 +6,11 @@ import { acknowledge, addAlert, loadAlerts, needsAck, refreshStates, select, ste
 import { loadDevices } from "./cop/devices.js";
 import { loadIncidents, show as showIncident } from "./cop/incidents.js";
 import { createMap, drawAssets, drawPins, drawSpaces, focusSpace, loadBasemap } from "./cop/map.js";
+import { bindReplay, goLive } from "./cop/replay.js";
 import { bindLogin, loginShown, showLogin, showWho, signOut, whoAmI } from "./cop/session.js";
 import { renderTable, showSpace } from "./cop/space.js";
-import { LEVELS, LOS_COLOURS, api, h, on, replace, state } from "./cop/util.js";
+import { loadUnits } from "./cop/units.js";
+import { LEVELS, LOS_COLOURS, api, h, on, replace, say, state } from "./cop/util.js";
 
 const TABS = ["alerts", "incidents", "spaces", "devices"];
 
@@ -106,6 +108,7 @@ const SHORTCUTS = {
     const alert = state.alerts.find((a) => a.id === state.selectedAlert);
     if (alert) { openTab("spaces"); showSpace(alert.space_id); focusSpace(alert.space_id); }
   },
+  l: () => goLive(),
   1: () => openTab("alerts"), 2: () => openTab("incidents"), 3: () => openTab("spaces"), 4: () => openTab("devices"),
   "?": () => { const help = document.getElementById("help"); help.hidden = !help.hidden; },
   Escape: () => { document.getElementById("help").hidden = true; },
@@ -113,7 +116,8 @@ const SHORTCUTS = {
 
 function keyboard(event) {
   if (event.ctrlKey || event.metaKey || event.altKey || loginShown()) return;
-  const typing = event.target.closest && event.target.closest("input, textarea, select");
+  // the time slider is an input too, but nobody types in it: the shortcuts stay on there
+  const typing = event.target.closest && event.target.closest("input:not([type=range]), textarea, select");
   if (typing) {
     if (event.key === "Escape") event.target.blur();
     return;
@@ -121,6 +125,11 @@ function keyboard(event) {
   const action = SHORTCUTS[event.key];
   if (!action) return;
   event.preventDefault();
+  if (state.replay && ["n", "j", "p", "k", "N", "a", "i"].includes(event.key)) {
+    // nobody acknowledges the past by mistake: alerts are acted on live
+    say("Replaying the past: press l (or Live) to act on the live alerts.", true);
+    return;
+  }
   if (["n", "j", "p", "k", "N", "a"].includes(event.key)) openTab("alerts");
   action();
 }
@@ -139,6 +148,13 @@ on("incident-changed", (incident) => {
 on("incidents-stale", () => incidentsSoon());
 on("incidents-loaded", () => { refreshStates(); drawPins(needsAck); });
 
+on("replay-changed", () => {
+  drawSpaces(false);
+  drawPins(needsAck);
+  renderTable();
+  loadUnits().catch(() => {});
+});
+
 on("signed-out", (why) => { disconnect(); showLogin(why || "Your session has ended: sign in again."); });
 
 // Load everything once signed in (again after a new sign-in); the timers skip while signed out.
@@ -152,6 +168,7 @@ function signedIn() {
   basemap
     .then(() => refreshSpaces(true))
     .then(() => refreshAssets().catch(() => {}))
+    .then(() => loadUnits().catch(() => {}))
     .then(loadIncidents)
     .then(loadAlerts)
     .then(() => { refreshStates(); drawPins(needsAck); })
@@ -167,6 +184,7 @@ document.getElementById("sign-out").addEventListener("click", () => {
   signOut().finally(() => location.reload()); // nothing of this session stays on the screen
 });
 bindLogin(signedIn);
+bindReplay();
 legend();
 createMap();
 tick();
@@ -174,7 +192,11 @@ setInterval(tick, 1000);
 whoAmI()
   .then((me) => (me ? signedIn() : showLogin()))
   .catch(() => showLogin("The server cannot be reached."));
-setInterval(() => { if (state.me) refreshSpaces(false).catch(() => {}); }, 5000);
+setInterval(() => {
+  if (!state.me) return;
+  refreshSpaces(false).catch(() => {});
+  if (!state.replay) loadUnits().catch(() => {}); // units report no stream event: polled
+}, 5000);
 setInterval(() => {
   if (!state.me) return;
   if (state.selectedSpace && !document.getElementById("panel-spaces").hidden) showSpace(state.selectedSpace);

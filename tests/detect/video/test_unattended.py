@@ -16,6 +16,7 @@ from smartspaces.config.video_behaviours import UnattendedSettings
 from smartspaces.config.video_detectors import SsdLiteSettings
 from smartspaces.detect.video.pipeline import watch_camera
 from smartspaces.detect.video.privacy import count_faces
+from smartspaces.detect.video.snapshot_files import SHADED_SUFFIX, shaded_path
 from smartspaces.events import Detection
 from tests.detect.video.clips import CLIP_FPS, bag, paste, ping_pong, real_frames, write_clip
 
@@ -70,12 +71,15 @@ def _seconds(detection: Detection) -> float:
 
 
 def _check_snapshots(folder: Path) -> int:
+    """How many snapshots the folder holds, each with its shaded view, no face in either."""
     files = sorted(folder.glob("*.jpg"))
     for file in files:
         image = cv2.imread(str(file))
         assert image is not None and image.shape == (432, 768, 3)
         assert count_faces(image) == 0, f"a face is detectable in {file.name}"
-    return len(files)
+    snapshots = [f for f in files if not f.name.endswith(SHADED_SUFFIX)]
+    assert sorted(files) == sorted([*snapshots, *(shaded_path(f) for f in snapshots)])
+    return len(snapshots)
 
 
 def test_a_bag_on_the_empty_floor_is_reported_within_the_delay(

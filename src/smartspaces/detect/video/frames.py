@@ -48,6 +48,19 @@ def check_frame(frame: object, settings: VideoSettings) -> Frame:
     return frame
 
 
+def file_frame_count(url: str) -> int | None:
+    """How many frames a video file says it has (for progress only: containers may be wrong
+    or silent); None for a stream or a file that does not say."""
+    if urlsplit(url).scheme.lower() in STREAM_SCHEMES or not Path(url).is_file():
+        return None
+    capture = cv2.VideoCapture(url, cv2.CAP_FFMPEG)
+    try:
+        count = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else 0
+    finally:
+        capture.release()
+    return count if count > 0 else None
+
+
 class AnalysisSchedule:
     """Which frames to analyse: at most ``target_fps``, and never one older than ``max_lag_s``
     when its turn comes. Times are seconds on any monotonic scale."""

@@ -9,6 +9,8 @@ a track id, a box or a pixel. Snapshots, when a folder is set, are blurred and f
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Generator
 from datetime import UTC, datetime
 
@@ -62,10 +64,14 @@ class CameraPipeline:
         )
         self._health = CameraHealth(settings.health)
         self.snapshots: list[str] = []  # files written, newest last
+        self.frames = 0  # analysed so far
+        self.position = -1  # index in its source of the last frame analysed
 
     def step(self, timed: TimedFrame, now: datetime) -> list[VideoEvent]:
         """Everything one analysed frame yields; FrameError for a frame we refuse."""
         frame = check_frame(timed.frame, self._settings)
+        self.frames += 1
+        self.position = timed.index
         at = timed.at.timestamp()
         findings = self._health.step(frame, at)
         boxes = self._detector.detect(frame)
@@ -75,13 +81,18 @@ class CameraPipeline:
         anchors = {t.track_id: analytics.anchor(t) for t in live}
         remembered = analytics.remembered
         motions = self._history.update(live, anchors, remembered, at)
+        people = [*boxes, *analytics.recent_boxes]
         for rule in self._rules:
-            findings += rule.step(motions, remembered, at)
+            found = rule.step(motions, remembered, at)
+            if self._settings.behaviours.snapshot:
+                for finding in found:
+                    self._snapshot(timed, people, finding)
+            findings += found
         if self._unattended is not None:
-            people = [*boxes, *analytics.recent_boxes]
             left = self._unattended.step(frame, at, people)
-            for finding in left:
-                self._snapshot(timed, people, finding)
+            if self._settings.unattended.snapshot:
+                for finding in left:
+                    self._snapshot(timed, people, finding)
             findings += left
         events += [to_detection(f, self.camera, now) for f in findings]
         return events
@@ -97,7 +108,7 @@ class CameraPipeline:
 
     def _snapshot(self, timed: TimedFrame, people: list[Box], finding: Finding) -> None:
         folder = self._settings.snapshot_dir
-        if folder is None or not self._settings.unattended.snapshot:
+        if folder is None:
             return
         name = f"{self.camera.id}-{finding.detection_type}-{timed.at:%Y%m%dT%H%M%S%f}"
         try:
@@ -118,17 +129,22 @@ def watch_camera(
     clock: Callable[[], datetime] = _utcnow,
     pipeline: CameraPipeline | None = None,
     file_start: datetime | None = None,
+    stop: threading.Event | None = None,
 ) -> Generator[VideoEvent, None, None]:
-    """Counts and Detections of one camera until its file ends. A source that fails for good
-    (will not open, stalls past its reconnects, a frame refused) yields a ``video.stream_lost``
+    """Counts and Detections of one camera until its file ends (or ``stop`` is set: checked
+    before each frame, and reconnect waits end early). A source that fails for good (will not
+    open, stalls past its reconnects, a frame refused) yields a ``video.stream_lost``
     Detection, then its error is raised."""
     pipeline = pipeline or CameraPipeline(camera, settings)
     schedule = AnalysisSchedule(camera.target_fps, settings.max_lag_s)
     last_at = file_start or clock()
     source: VideoSource | None = None
     try:
-        source = VideoSource(camera.url, settings, clock=clock, file_start=file_start)
+        sleep = time.sleep if stop is None else _waiter(stop)
+        source = VideoSource(camera.url, settings, clock, sleep, file_start)
         for timed in source.frames(schedule):
+            if stop is not None and stop.is_set():
+                break
             last_at = timed.at
             yield from pipeline.step(timed, clock())
         yield from pipeline.flush(clock())
@@ -140,3 +156,12 @@ def watch_camera(
     finally:
         if source is not None:
             source.close()
+
+
+def _waiter(stop: threading.Event) -> Callable[[float], None]:
+    """A sleep that ends early when ``stop`` is set (reconnect waits of a stopping camera)."""
+
+    def wait(seconds: float) -> None:
+        stop.wait(seconds)
+
+    return wait

@@ -4,7 +4,9 @@ Raw frames never leave the video package. The only image that may is ``snapshot`
 blurred beyond recognition, then checked with OpenCV's stock face *detector* (a Haar cascade,
 used only to find faces a person detector missed, blur them too, and prove there is no face
 left to see; nothing is ever recognised). ``write_snapshot`` is the one place that writes such
-an image to disk.
+an image to disk, in two views: the blurred snapshot, and the same with every person covered
+by an opaque shaded box (``shaded_path``), which is what an operator sees until they confirm a
+threat.
 """
 
 from __future__ import annotations
@@ -17,12 +19,17 @@ import numpy as np
 
 from smartspaces.detect.video.boxes import Box, Frame
 from smartspaces.detect.video.errors import VideoError
+from smartspaces.detect.video.snapshot_files import shaded_path
 
 MARGIN = 0.15
 """Boxes are grown by this share of their size: detector boxes often clip heads and hands."""
 
 BLOCKS = 6
 """A blurred person keeps at most this many blocks across: a shape, never a face."""
+
+SHADE = (96, 72, 56)
+"""BGR fill of a shaded person (slate blue), and its lighter outline below."""
+SHADE_EDGE = (200, 170, 140)
 
 
 class SnapshotRefused(VideoError):
@@ -33,12 +40,7 @@ def blur_people(frame: Frame, boxes: Sequence[Box]) -> Frame:
     """A copy of the frame with every box (grown by MARGIN) pixelated then blurred."""
     out = frame.copy()
     height, width = frame.shape[:2]
-    for box in boxes:
-        mx, my = box.width * MARGIN, box.height * MARGIN
-        x1, y1 = max(int(box.x1 - mx), 0), max(int(box.y1 - my), 0)
-        x2, y2 = min(int(box.x2 + mx) + 1, width), min(int(box.y2 + my) + 1, height)
-        if x2 <= x1 or y2 <= y1:
-            continue
+    for x1, y1, x2, y2 in _grown(boxes, width, height):
         region = out[y1:y2, x1:x2]
         across = max(1, min(BLOCKS, x2 - x1))
         down = max(1, min(BLOCKS * 3, y2 - y1))
@@ -83,18 +85,50 @@ def snapshot(frame: Frame, boxes: Sequence[Box]) -> Frame:
 
 
 def write_snapshot(frame: Frame, boxes: Sequence[Box], folder: Path, name: str) -> Path:
-    """Write ``snapshot(frame, boxes)`` as ``folder/name.jpg``; SnapshotRefused if a face
-    would show, VideoError if it cannot be written. Returns the file written."""
+    """Write ``snapshot(frame, boxes)`` as ``folder/name.jpg`` and its shaded view (people as
+    opaque boxes) beside it (``shaded_path``); SnapshotRefused if a face would show in either,
+    VideoError if they cannot be written. Returns the blurred snapshot's file."""
     safe = snapshot(frame, boxes)
+    shaded = shade_people(safe, boxes)
+    if count_faces(shaded):  # cannot show more than the blurred view, but checked all the same
+        raise SnapshotRefused("a face is detectable in the shaded view: not released")
     path = folder / f"{name}.jpg"
+    # the shaded view first: a blurred snapshot never exists without the view shown by default
+    for target, image in ((shaded_path(path), shaded), (path, safe)):
+        _write(target, image)
+    return path
+
+
+def _write(path: Path, image: Frame) -> None:
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        written = cv2.imwrite(str(path), safe, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        written = cv2.imwrite(str(path), image, [cv2.IMWRITE_JPEG_QUALITY, 85])
     except (OSError, cv2.error) as error:
         raise VideoError(f"cannot write snapshot {path}: {error}") from error
     if not written:
         raise VideoError(f"cannot write snapshot {path}")
-    return path
+
+
+def shade_people(frame: Frame, boxes: Sequence[Box]) -> Frame:
+    """A copy of the frame with every box (grown by MARGIN, as blurring does) filled with an
+    opaque shade: where a person is and how big, nothing of how they look."""
+    out = frame.copy()
+    height, width = frame.shape[:2]
+    for x1, y1, x2, y2 in _grown(boxes, width, height):
+        cv2.rectangle(out, (x1, y1), (x2 - 1, y2 - 1), SHADE, thickness=-1)
+        cv2.rectangle(out, (x1, y1), (x2 - 1, y2 - 1), SHADE_EDGE, thickness=2)
+    return out
+
+
+def _grown(boxes: Sequence[Box], width: int, height: int) -> list[tuple[int, int, int, int]]:
+    regions = []
+    for box in boxes:
+        mx, my = box.width * MARGIN, box.height * MARGIN
+        x1, y1 = max(int(box.x1 - mx), 0), max(int(box.y1 - my), 0)
+        x2, y2 = min(int(box.x2 + mx) + 1, width), min(int(box.y2 + my) + 1, height)
+        if x2 > x1 and y2 > y1:
+            regions.append((x1, y1, x2, y2))
+    return regions
 
 
 def _grow(face: Box) -> Box:

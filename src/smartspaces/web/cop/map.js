@@ -1,11 +1,13 @@
 // The map: the offline basemap, smart spaces (fill = level of service, outline = risk, with a
 // text label whenever a space is not normal) and a pin per space with an alert to acknowledge.
+// In a replay (state.replay) the spaces and pins show the replayed time, not the live state.
 "use strict";
-import { LEVELS, LOS_COLOURS, emit, fmt, h, levelOf, state } from "./util.js";
+import { LEVELS, LOS_COLOURS, emit, fmt, h, levelOf, shownSpaces, state } from "./util.js";
 
 const layers = new Map(); // space id -> L.GeoJSON
 const pins = new Map(); // space id -> L.Marker
 let map = null;
+let control = null; // one layer switcher for every optional layer
 
 export function createMap() {
   map = L.map("map", { zoomControl: true, attributionControl: true, keyboard: true });
@@ -14,6 +16,14 @@ export function createMap() {
   map.setView([39.4699, -0.3763], 17);
   return map;
 }
+
+// A layer the operator can switch off and on, listed by name in the map's layer switcher.
+export function addOverlay(name, layer) {
+  if (!control) control = L.control.layers(null, null, { collapsed: true }).addTo(map);
+  control.addOverlay(layer, name);
+  return layer.addTo(map);
+}
+
 
 export async function loadBasemap() {
   const response = await fetch("/api/v1/basemap");
@@ -46,7 +56,7 @@ function labelText(space) {
 
 // Draw new spaces, restyle known ones; fit the view on the first call.
 export function drawSpaces(first) {
-  for (const space of state.spaces.values()) {
+  for (const space of shownSpaces()) {
     let layer = layers.get(space.id);
     if (!layer) {
       layer = L.geoJSON(space.geometry, { style: spaceStyle(space) }).addTo(map);
@@ -78,8 +88,10 @@ export function drawSpaces(first) {
 // One pin per space: its newest alert that nobody has acknowledged yet.
 export function drawPins(needsAck) {
   const newest = new Map();
-  for (const alert of state.alerts) {
-    if (!needsAck(alert) || newest.has(alert.space_id) || !alert.location) continue;
+  const alerts = state.replay ? state.replay.alerts : state.alerts;
+  const waiting = state.replay ? state.replay.needsAck : needsAck;
+  for (const alert of alerts) {
+    if (!waiting(alert) || newest.has(alert.space_id) || !alert.location) continue;
     newest.set(alert.space_id, alert);
   }
   for (const [spaceId, pin] of pins) {
@@ -106,16 +118,40 @@ export function focusSpace(spaceId) {
 }
 
 // Infrastructure assets (substations, telecom, metro, hospital, cameras...) as small circles:
-// grey when up, orange when degraded, red when down; a layer the operator can switch off.
+// grey when up, orange when degraded, red when down, with a thin dashed line from each supplier
+// to what it feeds (a dependency); a layer the operator can switch off.
 const ASSET_COLOURS = { up: "#90a4ae", degraded: "#ff9800", down: "#f44336" };
 const assetMarkers = new Map(); // asset id -> L.CircleMarker
 let assetLayer = null;
+let dependencyLines = null;
+
+function drawDependencies(features) {
+  const where = new Map(features.map((f) => [f.id, [f.geometry.coordinates[1], f.geometry.coordinates[0]]]));
+  dependencyLines.clearLayers();
+  for (const feature of features) {
+    for (const supplier of feature.properties.suppliers || []) {
+      if (!where.has(supplier)) continue;
+      const broken = feature.properties.state !== "up";
+      const line = L.polyline([where.get(supplier), where.get(feature.id)], {
+        color: broken ? ASSET_COLOURS[feature.properties.state] || "#ff9800" : "#b0bec5",
+        weight: broken ? 2.5 : 1, opacity: 0.7, dashArray: "4 4", interactive: false,
+        className: "dependency",
+      });
+      line.on("add", () => {
+        const element = line.getElement();
+        if (element) Object.assign(element.dataset, { supplier, dependent: feature.id });
+      });
+      dependencyLines.addLayer(line);
+    }
+  }
+}
 
 export function drawAssets(collection) {
   if (!assetLayer) {
-    assetLayer = L.layerGroup().addTo(map);
-    L.control.layers(null, { Infrastructure: assetLayer }, { collapsed: true }).addTo(map);
+    dependencyLines = L.layerGroup();
+    assetLayer = addOverlay("Infrastructure", L.layerGroup([dependencyLines]));
   }
+  drawDependencies(collection.features || []);
   for (const feature of collection.features || []) {
     const [lon, lat] = feature.geometry.coordinates;
     const props = feature.properties;

@@ -1,12 +1,12 @@
 // Spaces: the table of every space (most crowded first) and the selected one's density over the
 // last hour as a plain SVG chart, with the amber, red and critical thresholds drawn and labelled.
 "use strict";
-import { LEVELS, api, badge, clockTime, emit, fmt, h, replace, state, svg } from "./util.js";
+import { LEVELS, api, badge, clockTime, emit, fmt, h, replace, shownSpaces, state, svg } from "./util.js";
 
 const W = 520, H = 190, LEFT = 40, RIGHT = 70, TOP = 10, BOTTOM = 24;
 
 export function renderTable() {
-  const sorted = [...state.spaces.values()].sort((a, b) => (b.density_p_m2 || 0) - (a.density_p_m2 || 0));
+  const sorted = shownSpaces().sort((a, b) => (b.density_p_m2 || 0) - (a.density_p_m2 || 0));
   const rows = sorted.map((space) => h("tr", {
     dataset: { spaceId: space.id }, tabindex: "0", "aria-selected": String(space.id === state.selectedSpace),
     onclick: () => emit("select-space", space.id),

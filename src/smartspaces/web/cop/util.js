@@ -133,7 +133,14 @@ export const state = {
   selectedIncident: null,
   selectedSpace: null,
   me: null, // who is signed in (GET /api/v1/auth/me), with the CSRF token of the session
+  replay: null, // while the time slider is back in time: { at, spaces, alerts, needsAck }
 };
+
+// The spaces as shown now: during a replay, the replayed time's state over the live one.
+export function shownSpaces() {
+  if (!state.replay) return [...state.spaces.values()];
+  return [...state.spaces.values()].map((space) => ({ ...space, ...(state.replay.spaces.get(space.id) || {}) }));
+}
 
 // The signed-in operator's name: the server records every action with it (from the session,
 // not from anything the page sends); null while nobody is signed in.
