@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ from smartspaces.config import ApiSettings
 from smartspaces.edge.buffer import BufferSettings, StoreAndForward
 from smartspaces.edge.mqtt.adapter import MqttAdapter
 from smartspaces.edge.mqtt.settings import MqttSettings
-from smartspaces.events import Observation
+from smartspaces.events import Device, Observation
 
 HOST = "127.0.0.1"
 DEVICES = 10
@@ -54,6 +54,16 @@ class Downstream:
 
 async def dead_letter(adapter: str, reason: str, payload: str) -> None:
     raise AssertionError(f"unexpected dead letter: {reason}")
+
+
+REGISTRY = {
+    f"d{d}": Device(id=f"d{d}", kind="people_counter", space_id="plaza") for d in range(DEVICES)
+}
+
+
+async def registry(device_ids: Collection[str]) -> Mapping[str, Device]:
+    """The registry the adapter checks every reading against (the store's, in production)."""
+    return {i: REGISTRY[i] for i in device_ids if i in REGISTRY}
 
 
 def free_port() -> int:
@@ -123,7 +133,16 @@ async def ingest(
         downstream, folder / f"buffer-{time.time_ns()}.sqlite3", BufferSettings()
     )
     start = datetime.now(UTC) - timedelta(seconds=per_device + 60)
-    adapter = MqttAdapter(config, ApiSettings(), {"plaza"}, buffer, dead_letter, SystemClock())
+    adapter = MqttAdapter(
+        config,
+        ApiSettings(),
+        {"plaza"},
+        buffer,
+        dead_letter,
+        SystemClock(),
+        devices=registry,
+        pace=buffer.rate_factor,
+    )
     tasks = [asyncio.create_task(adapter.run()), asyncio.create_task(buffer.run())]
     await asyncio.wait_for(adapter.ready.wait(), 10)
     procs = await publishers(port, config.topic_prefix())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Collection, Mapping
 
 import structlog
 
@@ -12,6 +13,7 @@ from smartspaces.bootstrap import Services
 from smartspaces.edge.buffer import StoreAndForward
 from smartspaces.edge.mqtt.adapter import MqttAdapter
 from smartspaces.edge.mqtt.broker import EmbeddedBroker
+from smartspaces.events import Device
 
 log = structlog.get_logger(__name__)
 
@@ -45,6 +47,8 @@ class EdgeNode:
             self._buffer,
             self._dead_letter,
             services.clock,
+            devices=self._devices,
+            pace=self._buffer.rate_factor,
         )
         self._tasks = [
             asyncio.create_task(self._buffer.run(), name="edge-buffer"),
@@ -68,6 +72,9 @@ class EdgeNode:
         if self._broker is not None:
             await self._broker.stop()
             self._broker = None
+
+    async def _devices(self, device_ids: Collection[str]) -> Mapping[str, Device]:
+        return await asyncio.to_thread(self._services.store.devices.many, set(device_ids))
 
     async def _dead_letter(self, adapter: str, reason: str, payload: str) -> None:
         store, clock = self._services.store, self._services.clock

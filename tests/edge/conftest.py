@@ -9,7 +9,7 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,11 +19,12 @@ import pytest
 
 from smartspaces.clock import Clock
 from smartspaces.config import ApiSettings
+from smartspaces.edge.buffer.policy import Priority
 from smartspaces.edge.mqtt.adapter import MqttAdapter
 from smartspaces.edge.mqtt.broker import EmbeddedBroker
 from smartspaces.edge.mqtt.settings import MqttSettings
-from smartspaces.edge.ports import ObservationSink
-from smartspaces.events import Observation
+from smartspaces.edge.ports import DeviceDirectory, ObservationSink
+from smartspaces.events import Device, Observation
 
 HOST = "127.0.0.1"
 MOSQUITTO_PORT = 1883
@@ -105,6 +106,37 @@ def private_mosquitto(tmp_path: Path) -> Iterator[PrivateMosquitto]:
     server.stop()
 
 
+class Registry:
+    """A DeviceDirectory over a dict (the store's repository in production); counts lookups."""
+
+    def __init__(self, *devices: Device) -> None:
+        self.devices = {d.id: d for d in devices}
+        self.lookups = 0
+
+    async def __call__(self, device_ids: Collection[str]) -> Mapping[str, Device]:
+        self.lookups += 1
+        return {i: self.devices[i] for i in device_ids if i in self.devices}
+
+
+def counter(device_id: str, space_id: str = "plaza", **changes: Any) -> Device:
+    values: dict[str, Any] = {"id": device_id, "kind": "people_counter", "space_id": space_id}
+    values.update(changes)
+    return Device(**values)
+
+
+REGISTRY = Registry(
+    *(counter(f"c{i}") for i in range(1, 10)),
+    *(counter(f"d{i}") for i in range(10)),
+    counter("c1-h", "harbour"),
+    Device(id="gw1", kind="gateway", space_id="plaza"),
+    counter("g1a", gateway_id="gw1"),
+    counter("g1b", gateway_id="gw1", quantities=("entries_count",)),
+    counter("off", status="disabled", gateway_id="gw1"),
+)
+"""The devices the MQTT tests publish as: c1..c9, d0..d9 in plaza, gateway gw1 relaying g1a,
+g1b (and the disabled "off")."""
+
+
 @dataclass
 class Recorder:
     """An ObservationSink and a DeadLetterSink that remember what they were given; the sink
@@ -155,11 +187,20 @@ async def running(
     recorder: Recorder,
     clock: Clock,
     forget_session: bool = True,
+    devices: DeviceDirectory | None = None,
+    pace: Callable[[Priority], float] | None = None,
 ) -> AsyncIterator[MqttAdapter]:
     """Run an adapter until the block ends, then remove its persistent session from the broker
     (unless told not to), so the shared broker does not keep queueing for it."""
     adapter = MqttAdapter(
-        settings, ApiSettings(), {"plaza", "harbour"}, sink, recorder.dead_letter, clock
+        settings,
+        ApiSettings(),
+        {"plaza", "harbour"},
+        sink,
+        recorder.dead_letter,
+        clock,
+        devices=devices if devices is not None else REGISTRY,
+        pace=pace,
     )
     task = asyncio.create_task(adapter.run())
     try:

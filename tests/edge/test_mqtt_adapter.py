@@ -15,7 +15,7 @@ from smartspaces.clock import SimulatedClock
 from smartspaces.config import ApiSettings
 from smartspaces.edge.buffer import BufferSettings, StoreAndForward
 from smartspaces.edge.mqtt.adapter import reconnect_delay_s
-from smartspaces.edge.mqtt.parsing import parse_message, parse_topic
+from smartspaces.edge.mqtt.parsing import Topic, parse_message, parse_topic
 from smartspaces.edge.mqtt.settings import MqttSettings
 from smartspaces.errors import RejectedInput
 from tests.conftest import T0
@@ -70,9 +70,9 @@ HOSTILE: list[tuple[str, str, bytes, str]] = [
     ("infinity", "plaza/c1", body(item(value=float("inf"))), "finite"),
     ("oversized", "plaza/c1", b"[" + b" " * 262_144 + b"]", "over the 262144-byte limit"),
     ("space mismatch", "plaza/c1", body(item(space_id="harbour")), "differs from the topic"),
-    ("device mismatch", "plaza/c9", body(item()), "differs from the topic's device"),
+    ("device mismatch", "plaza/c9", body(item()), "device 'c9' may not report for 'c1'"),
     ("future", "plaza/c1", body(item(observed_at=(T0 + timedelta(hours=2)).isoformat())), "future"),
-    ("bad topic", "plaza/c1/extra", body(item()), "expected"),
+    ("bad topic", "plaza/gw1/c1/extra", body(item()), "expected"),
     ("empty array", "plaza/c1", b"[]", "empty batch"),
 ]
 
@@ -175,16 +175,21 @@ def test_reconnect_waits_double_up_to_a_cap() -> None:
     assert reconnect_delay_s(10_000, 0.2, 30.0) == 30.0
 
 
-def test_topics_name_a_space_and_a_device() -> None:
-    assert parse_topic("ss/observations/plaza/c-1.a", "ss/observations") == ("plaza", "c-1.a")
+def test_topics_name_a_space_and_a_device_or_a_gateway_and_its_device() -> None:
+    prefix = "ss/observations"
+    assert parse_topic("ss/observations/plaza/c-1.a", prefix) == Topic("plaza", "c-1.a")
+    assert parse_topic("ss/observations/plaza/gw1/c1", prefix) == Topic("plaza", "gw1", "c1")
     for topic in (
         "ss/observations/plaza",
         "other/plaza/c1",
         "ss/observations/pla.za/c1",
         "ss/observations//c1",
+        "ss/observations/plaza/gw1/c1/x",
+        "ss/observations/plaza/gw 1/c1",
+        "ss/observations/plaza/gw1/",
     ):
         with pytest.raises(RejectedInput):
-            parse_topic(topic, "ss/observations")
+            parse_topic(topic, prefix)
 
 
 LIMITS = ApiSettings()

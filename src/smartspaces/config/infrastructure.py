@@ -241,6 +241,33 @@ class MqttSettings(BaseModel):
         description="Most messages handed to the sink at once (then acknowledged together)",
     )
 
+    require_registered: bool = Field(
+        default=True,
+        title="Registered devices only",
+        description="Accept a reading only from a registered, active device serving its space "
+        "and measuring its quantity, published on its own topic or by its gateway",
+    )
+    registry_cache_s: float = Field(
+        default=5.0,
+        ge=0,
+        le=3600,
+        title="Registry cache",
+        description="How long a device's registration is believed before it is looked up again",
+    )
+    pace: bool = Field(
+        default=True,
+        title="Pace slow streams",
+        description="While the edge buffer's backlog grows, keep only the share of low and "
+        "normal readings its rate factor allows (alarms always pass); the rest is counted",
+    )
+    advice_topic: str = Field(
+        default="ss/control/rate",
+        pattern=r"^([A-Za-z0-9_\-]+(/[A-Za-z0-9_\-]+)*)?$",
+        title="Rate advice topic",
+        description="Retained {priority, rate_factor, interval_factor} messages under "
+        "<topic>/<priority> tell devices to slow down; empty: none",
+    )
+
     @model_validator(mode="after")
     def _ordered(self) -> MqttSettings:
         if self.reconnect_min_s > self.reconnect_max_s:

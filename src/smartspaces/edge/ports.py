@@ -7,10 +7,10 @@ root binds the sinks to the bus and the store (or to a store-and-forward buffer)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Protocol
 
-from smartspaces.events import Observation
+from smartspaces.events import Device, Observation
 
 
 class ObservationSink(Protocol):
@@ -25,3 +25,10 @@ class DeadLetterSink(Protocol):
     (the payload is cut to a bounded size by the store)."""
 
     async def __call__(self, adapter: str, reason: str, payload: str, /) -> None: ...
+
+
+class DeviceDirectory(Protocol):
+    """Looks registered devices up by id: those of ``device_ids`` that are registered, by id
+    (unknown ids are simply absent). Read-only and idempotent."""
+
+    async def __call__(self, device_ids: Collection[str], /) -> Mapping[str, Device]: ...

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import struct
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,9 +14,21 @@ import structlog
 
 from smartspaces.clock import Clock
 from smartspaces.config import ApiSettings
-from smartspaces.edge.mqtt.parsing import KEPT_PAYLOAD_CHARS, MessageResult, Reject, parse_message
+from smartspaces.edge.buffer.pacing import Pacer
+from smartspaces.edge.buffer.policy import Priority
+from smartspaces.edge.devices import authorise
+from smartspaces.edge.mqtt.parsing import (
+    KEPT_PAYLOAD_CHARS,
+    MessageParser,
+    MessageResult,
+    Reject,
+)
+from smartspaces.edge.mqtt.reader import read_in_bursts
 from smartspaces.edge.mqtt.settings import MqttSettings
-from smartspaces.edge.ports import DeadLetterSink, ObservationSink
+from smartspaces.edge.observations import wire_item
+from smartspaces.edge.ports import DeadLetterSink, DeviceDirectory, ObservationSink
+from smartspaces.edge.registry import CachedDirectory
+from smartspaces.errors import ConfigError
 from smartspaces.events import Observation
 
 log = structlog.get_logger(__name__)
@@ -60,6 +73,8 @@ class MqttCounters:
     rejected: int = 0
     connects: int = 0
     failures: int = 0
+    thinned: int = 0
+    advice: int = 0
 
 
 class MqttAdapter:
@@ -72,9 +87,21 @@ class MqttAdapter:
     acknowledged, so a message may come twice (the sinks are idempotent per id). Connection
     losses and sink failures are retried forever with a doubling backoff.
 
+    Devices: with ``settings.require_registered`` every reading is checked against ``devices``
+    (the registry): the topic's publisher must be a registered, active device, and each
+    reading's sensor that publisher itself or a device it relays as gateway (``gateway_id``),
+    active, serving the reading's space and measuring its quantity. The broker authenticates
+    who may publish on which topic (an ACL per client); the adapter decides what to believe.
+
+    Pacing: given ``pace`` (the store-and-forward buffer's ``rate_factor``), the adapter
+    publishes the factor of each priority as retained advice under ``settings.advice_topic``
+    whenever it changes, and with ``settings.pace`` thins the streams of devices that do not
+    listen (``Pacer``); thinned readings are acknowledged and counted, never dead-lettered.
+
     Example::
 
-        adapter = MqttAdapter(settings.mqtt, settings.api, spaces, sink, dead_letters, clock)
+        adapter = MqttAdapter(settings.mqtt, settings.api, spaces, sink, dead_letters, clock,
+                              devices=registry_lookup, pace=buffer.rate_factor)
         task = asyncio.create_task(adapter.run())
         await adapter.ready.wait()  # subscribed
         ...
@@ -89,11 +116,31 @@ class MqttAdapter:
         sink: ObservationSink,
         dead_letters: DeadLetterSink,
         clock: Clock,
+        *,
+        devices: DeviceDirectory | None = None,
+        pace: Callable[[Priority], float] | None = None,
     ) -> None:
+        if settings.require_registered and devices is None:
+            raise ConfigError(
+                "mqtt.require_registered is set: the MQTT adapter needs the device registry"
+            )
         self.settings, self.limits = settings, limits
-        self._spaces = frozenset(spaces)
         self._sink, self._dead_letters, self._clock = sink, dead_letters, clock
-        self._prefix = settings.topic_prefix()
+        self._parser = MessageParser(
+            settings.topic_prefix(),
+            spaces,
+            limits,
+            settings.max_payload_bytes,
+            relayed=settings.require_registered,
+        )
+        self._devices = (
+            None
+            if devices is None or not settings.require_registered
+            else CachedDirectory(devices, settings.registry_cache_s, clock)
+        )
+        self._pace = pace
+        self._pacer = Pacer(pace) if pace is not None and settings.pace else None
+        self._advised: dict[Priority, float] = {}
         self.counters = MqttCounters()
         self.ready = asyncio.Event()
         """Set while connected and subscribed."""
@@ -130,8 +177,11 @@ class MqttAdapter:
         client._client.manual_ack_set(True)
         try:
             async with client:
+                read_in_bursts(client)
                 await client.subscribe(self.settings.topic, qos=self.settings.qos)
                 self.counters.connects += 1
+                self._advised = {}  # a new session states the current advice again
+                await self._advise(client)
                 self.ready.set()
                 log.info("mqtt_subscribed", host=self.settings.host, port=self.settings.port)
                 await self._consume(client)
@@ -154,39 +204,113 @@ class MqttAdapter:
                 log.exception("mqtt_sink_failed", messages=len(batch))
                 raise _SinkFailed(f"{type(error).__name__}: {error}") from error
             acknowledge(client, batch)
+            await self._advise(client)
 
     async def _handle(self, batch: list[aiomqtt.Message]) -> None:
         now = self._clock.now()
+        messages = [(m.topic.value, _payload(m.payload)) for m in batch]
+        results = self._parse(messages, now)
+        if self._devices is not None:
+            results = await self._authorise([topic for topic, _ in messages], results)
         accepted: list[Observation] = []
-        rejected: list[tuple[str, Reject]] = []
-        for message in batch:
-            topic = message.topic.value
-            result = self._parse(topic, message.payload, now)
+        rejected: list[Reject] = []
+        for result in results:
             accepted.extend(result.accepted)
-            rejected.extend((topic, reject) for reject in result.rejected)
+            rejected.extend(result.rejected)
         self.counters.messages += len(batch)
+        valid = len(accepted)
+        if self._pacer is not None:
+            paced = self._pacer.step(accepted)
+            accepted = paced.kept
+            self.counters.thinned += paced.thinned
         if accepted:
             await self._sink(accepted)
-        for topic, reject in rejected:
-            reason = f"topic {topic[:200]}: {reject.reason}"
-            await self._dead_letters(ADAPTER, reason, reject.payload)
-        self.counters.accepted += len(accepted)
+        for reject in rejected:
+            await self._dead_letters(ADAPTER, reject.reason, reject.payload)
+        self.counters.accepted += valid
         self.counters.rejected += len(rejected)
 
-    def _parse(self, topic: str, payload: bytes, now: datetime) -> MessageResult:
+    def _parse(self, messages: list[tuple[str, bytes]], now: datetime) -> list[MessageResult]:
         try:
-            return parse_message(
-                topic,
-                payload,
-                prefix=self._prefix,
-                spaces=self._spaces,
-                now=now,
-                limits=self.limits,
-                max_payload_bytes=self.settings.max_payload_bytes,
+            results = self._parser.parse(messages, now)
+        except Exception:
+            # A parser bug must not turn a batch into an endless redelivery loop: find the
+            # message that trips it and dead-letter that one alone.
+            log.exception("mqtt_parse_failed", messages=len(messages))
+            results = [self._parse_one(topic, payload, now) for topic, payload in messages]
+        return [
+            MessageResult(
+                r.accepted,
+                tuple(Reject(f"topic {topic[:200]}: {j.reason}", j.payload) for j in r.rejected),
+                r.topic,
             )
+            if r.rejected
+            else r
+            for (topic, _), r in zip(messages, results, strict=True)
+        ]
+
+    def _parse_one(self, topic: str, payload: bytes, now: datetime) -> MessageResult:
+        try:
+            return self._parser.parse_one(topic, payload, now)
         except Exception as error:
-            # A parser bug must not turn one message into an endless redelivery loop.
             log.exception("mqtt_parse_failed", topic=topic[:200])
             text = payload[:KEPT_PAYLOAD_CHARS].decode("utf-8", "replace")
             reason = f"could not be parsed ({type(error).__name__})"
             return MessageResult((), (Reject(reason, text),))
+
+    async def _authorise(
+        self, topics: list[str], results: list[MessageResult]
+    ) -> list[MessageResult]:
+        """Keep the readings the registry says their publisher may report (see the class)."""
+        if self._devices is None:
+            return results
+        wanted = {r.topic.publisher for r in results if r.accepted and r.topic is not None}
+        wanted.update(o.sensor_id for r in results for o in r.accepted)
+        registry = await self._devices(wanted) if wanted else {}
+        checked: list[MessageResult] = []
+        for name, result in zip(topics, results, strict=True):
+            if not result.accepted or result.topic is None:
+                checked.append(result)
+                continue
+            topic = result.topic
+            sender = registry.get(topic.publisher)
+            if sender is None or sender.status != "active":
+                why = "unknown (register it first)" if sender is None else sender.status
+                reason = f"topic {name[:200]}: publisher {topic.publisher!r} is {why}"
+                refused = [(o, reason) for o in result.accepted]
+                allowed: list[Observation] = []
+            else:
+                allowed, refused = authorise(sender, result.accepted, registry)
+                prefix = f"topic {name[:200]}: "
+                refused = [(o, prefix + why) for o, why in refused]
+            if not refused:
+                checked.append(result)
+                continue
+            extra = tuple(Reject(why, json.dumps(wire_item(o))) for o, why in refused)
+            checked.append(MessageResult(tuple(allowed), result.rejected + extra, topic))
+        return checked
+
+    async def _advise(self, client: aiomqtt.Client) -> None:
+        """Publish each priority's rate factor (retained) when it has changed noticeably."""
+        if self._pace is None or not self.settings.advice_topic:
+            return
+        for priority in (Priority.LOW, Priority.NORMAL):
+            factor = round(self._pace(priority), 2)
+            last = self._advised.get(priority)
+            if last is not None and (abs(factor - last) < 0.05 and (factor < 1.0) == (last < 1.0)):
+                continue
+            advice = {
+                "priority": priority.name.lower(),
+                "rate_factor": factor,
+                "interval_factor": round(1.0 / max(factor, 0.01), 2),
+            }
+            topic = f"{self.settings.advice_topic}/{priority.name.lower()}"
+            await client.publish(topic, json.dumps(advice), qos=1, retain=True)
+            self._advised[priority] = factor
+            self.counters.advice += 1
+            log.info("mqtt_rate_advice", **advice)
+
+
+def _payload(payload: object) -> bytes:
+    # aiomqtt hands bytes for anything received; the other types only exist for publishing
+    return payload if isinstance(payload, bytes) else str(payload).encode()
