@@ -31,8 +31,10 @@ import cyber  # bench/cyber.py
 import edge_http  # bench/edge_http.py
 import edge_mqtt  # bench/edge_mqtt.py
 import fusion  # bench/fusion.py
+import retention  # bench/retention.py
 import risk  # bench/risk.py
 import video  # bench/video.py
+import workers  # bench/workers.py
 from smartspaces.bootstrap import build_services, tune_garbage_collector
 from smartspaces.clock import SimulatedClock
 from smartspaces.config import Settings
@@ -55,6 +57,8 @@ STAGE_BENCHES = (
     edge_mqtt,
     bus_nats,
     bus_kafka,
+    retention,
+    workers,
 )
 T0 = datetime(2026, 3, 15, 11, 0, tzinfo=UTC)
 SPACES = 50

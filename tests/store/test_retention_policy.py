@@ -95,3 +95,18 @@ def test_the_timer_runs_at_the_first_look_then_once_per_interval() -> None:
     assert timer.due(T0 + timedelta(hours=1))
     assert not timer.due(T0 + timedelta(hours=1, seconds=1))
     assert not RetentionTimer(RetentionSettings(enabled=False)).due(T0)
+
+
+def test_observation_partitions_stay_narrower_than_the_period_and_few() -> None:
+    settings = RetentionSettings()
+    assert (settings.observations_partition_hours, settings.observations_partitions_ahead) == (
+        24,
+        3,
+    )
+    assert settings.observations_drop_partitions
+    with pytest.raises(ValidationError, match="observations_partition_hours"):
+        RetentionSettings(observations_days=1, observations_partition_hours=25)
+    assert RetentionSettings(observations_days=1, observations_partition_hours=24)
+    with pytest.raises(ValidationError, match="live observation partitions"):
+        RetentionSettings(observations_days=365, observations_partition_hours=1)
+    assert RetentionSettings(observations_days=30, observations_partition_hours=1)  # 720 + 3

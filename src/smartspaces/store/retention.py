@@ -7,6 +7,16 @@ a lock for long. Audit records are pruned only as a prefix of the chain, and onl
 verify: the hash of the last one removed becomes the anchor's checkpoint, so what is left still
 verifies, and a tampered record is never deleted with the evidence. Every run that deletes
 something is itself audited. The bus journal has its own retention (``bus``), not this one.
+
+Observations on PostgreSQL are partitioned by time (``store.partitions``): each run first readies
+the partitions ahead of the clock, then drops every partition entirely older than the cut-off,
+which costs next to nothing however many rows it holds. Their cut-off falls back to a partition
+bound: a partition only partly expired is kept whole until all of it has, so observations stay
+at most one partition width (``observations_partition_hours``, a day) past their period. Deleting
+its expired rows one by one instead would, with hourly runs, empty every partition row by row
+before it ever lapsed, and the drop would have nothing left to save; the width is the knob for
+sites that need a tighter bound. Rows outside any partition (in the default one) and partitions
+with other bounds still go row by row, to the same cut-off.
 """
 
 from __future__ import annotations
@@ -21,6 +31,8 @@ from sqlalchemy.orm import Session
 from smartspaces.config.retention import RetentionSettings
 from smartspaces.store.audit import AuditAnchorRow, AuditError, append, lock_anchor, row_hash
 from smartspaces.store.deliveries import DeliveryAttemptRow
+from smartspaces.store.partitions import PartitionBusy, cell, drop, is_partitioned, maintain
+from smartspaces.store.partitions import partitions as list_partitions
 from smartspaces.store.tables import (
     AlertRow,
     AuditRow,
@@ -78,6 +90,7 @@ class KindResult:
     cutoff: datetime  # records older than this had expired
     deleted: int  # or, in a dry run, how many would be
     more: bool = False  # the run's batches ran out: the rest goes at the next run
+    partitions: int = 0  # whole partitions dropped (their rows are counted in ``deleted``)
 
 
 @dataclass(frozen=True)
@@ -131,20 +144,14 @@ def apply_retention(
         days = getattr(settings, KINDS[kind])
         expired = column < limits[kind]
         extra = [IncidentCaseRow.status == "closed"] if kind == "incident_cases" else []
+        if kind == "observations" and _by_partitions(store):
+            results.append(_observations(store, settings, limits[kind], now, dry_run))
+            continue
         if dry_run:
             found = _count(store.engine, row_type, [expired, *extra])
             results.append(KindResult(kind, days, limits[kind], found))
             continue
-        deleted, more = 0, True
-        for _ in range(settings.max_batches):
-            if kind == "incident_cases":
-                done = _delete_cases(store.engine, [expired, *extra], settings.batch_rows)
-            else:
-                done = _delete_batch(store.engine, row_type, column, expired, settings.batch_rows)
-            deleted += done
-            if done < settings.batch_rows:
-                more = False
-                break
+        deleted, more = _delete_rows(store.engine, settings, kind, expired, extra)
         results.append(KindResult(kind, days, limits[kind], deleted, more))
     audit, held_back = _audit(store.engine, settings, limits["audit"], dry_run)
     results.append(audit)
@@ -160,6 +167,65 @@ def apply_retention(
         except AuditError:  # no anchor: ``held_back`` already says so, and the deletions stand
             pass
     return report
+
+
+def _by_partitions(store: Store) -> bool:
+    if store.engine.dialect.name != "postgresql":
+        return False
+    with store.engine.connect() as connection:
+        return is_partitioned(connection)
+
+
+def _observations(
+    store: Store, settings: RetentionSettings, cutoff: datetime, now: datetime, dry_run: bool
+) -> KindResult:
+    """Observations on partitioned PostgreSQL: ready the partitions ahead, drop the lapsed ones
+    whole, delete the rest of what is older than the cut-off (fallen back to a bound) by rows."""
+    width = timedelta(hours=settings.observations_partition_hours)
+    whole = settings.observations_drop_partitions
+    limit = cell(cutoff, width).lower if whole else cutoff
+    expired = ObservationRow.observed_at < limit
+    days = settings.observations_days
+    dropped, deleted, busy = 0, 0, False
+    try:
+        if not dry_run:
+            maintain(store.engine, width, settings.observations_partitions_ahead, limit, now)
+        with store.engine.begin() as connection:
+            found = list_partitions(connection) if whole else []
+        lapsed = [p for p in found if p.bounds is not None and p.bounds.upper <= limit]
+        if dry_run:
+            found_rows = _count(store.engine, ObservationRow, [expired])
+            return KindResult("observations", days, limit, found_rows, partitions=len(lapsed))
+        for partition in lapsed:  # oldest first: a busy table leaves the newest for next run
+            deleted += drop(store.engine, partition)
+            dropped += 1
+    except PartitionBusy:
+        busy = True  # the rest waits for the next run, rather than going row by row
+    rows, more = (
+        (0, True) if busy else _delete_rows(store.engine, settings, "observations", expired, [])
+    )
+    return KindResult("observations", days, limit, deleted + rows, more, dropped)
+
+
+def _delete_rows(
+    engine: Engine,
+    settings: RetentionSettings,
+    kind: str,
+    expired: ColumnElement[bool],
+    extra: list[ColumnElement[bool]],
+) -> tuple[int, bool]:
+    """Delete in batches, at most ``max_batches``; returns the count and whether more is left."""
+    row_type, column = _TABLES[kind]
+    deleted = 0
+    for _ in range(settings.max_batches):
+        if kind == "incident_cases":
+            done = _delete_cases(engine, [expired, *extra], settings.batch_rows)
+        else:
+            done = _delete_batch(engine, row_type, column, expired, settings.batch_rows)
+        deleted += done
+        if done < settings.batch_rows:
+            return deleted, False
+    return deleted, True
 
 
 def _count(engine: Engine, row_type: Any, conditions: list[ColumnElement[bool]]) -> int:

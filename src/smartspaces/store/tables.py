@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Float, Index, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Float, Index, Integer, PrimaryKeyConstraint, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 UtcDateTime = DateTime(timezone=True)
@@ -55,13 +55,23 @@ class _EventColumns:
 
 
 class ObservationRow(_EventColumns, Base):
+    """By far the biggest table. On PostgreSQL it is range-partitioned on ``observed_at``
+    (``store.partitions``), so retention drops whole partitions; a partitioned table's key must
+    hold the partition key, hence ``(id, observed_at)``: an id always carries the same time, so
+    it is as unique as the id. SQLite keeps one table keyed by ``id`` (migration 0012)."""
+
     __tablename__ = "observations"
 
+    id: Mapped[str] = mapped_column(String(64))  # the key is (id, observed_at), see below
     sensor_id: Mapped[str] = mapped_column(String(128))
     quantity: Mapped[str] = mapped_column(String(64))
     value: Mapped[float] = mapped_column(Float)
 
-    __table_args__ = (Index("ix_observations_sensor_time", "sensor_id", "observed_at"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("id", "observed_at", name="observations_pkey"),
+        Index("ix_observations_sensor_time", "sensor_id", "observed_at"),
+        {"postgresql_partition_by": "RANGE (observed_at)"},
+    )
 
 
 class DetectionRow(_EventColumns, Base):

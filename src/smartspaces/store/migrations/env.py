@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from smartspaces.store.partitions import include_object
 from smartspaces.store.tables import Base
 
 connection = context.config.attributes.get("connection")
@@ -21,6 +22,7 @@ context.configure(
     connection=connection,
     version_table_schema=schema,
     target_metadata=Base.metadata,
+    include_object=include_object,  # a partition of observations is no table of its own
     render_as_batch=connection.dialect.name == "sqlite",  # SQLite can only ALTER by copying
     compare_type=True,
 )
