@@ -109,10 +109,16 @@ def gaps(wanted: Bounds, existing: Iterable[Bounds]) -> list[Bounds]:
 def include_object(
     item: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
 ) -> bool:
-    """Alembic's ``include_object`` hook: autogenerate and ``compare_metadata`` leave out the
-    partitions and their indexes, which the store makes and drops itself (no model has them)."""
-    table = item.table.name if type_ == "index" else name
-    return not (reflected and compare_to is None and _PARTITION.match(str(table)))
+    """Alembic's ``include_object`` hook: autogenerate and ``compare_metadata`` leave out what
+    no model describes on purpose: the partitions and their indexes, which the store makes and
+    drops itself, and PostGIS's own (its ``spatial_ref_sys`` table; the spaces' ``geom`` column
+    and its index, made by migration 0007 only where the extension exists)."""
+    if not reflected or compare_to is not None:
+        return True
+    table = item.table.name if type_ in ("index", "column") else name
+    if _PARTITION.match(str(table)) or (type_ == "table" and name == "spatial_ref_sys"):
+        return False
+    return not (table == "spaces" and "geom" in str(name))
 
 
 # -- the catalog and the DDL (PostgreSQL only) -----------------------------------------------
