@@ -76,8 +76,8 @@ async def _send(url: str, token: str, bodies: list[bytes]) -> tuple[float, int]:
         return time.perf_counter() - started, accepted
 
 
-def run(quick: bool) -> list[dict[str, Any]]:
-    total = 50_000 if quick else 200_000
+def measure(total: int, extra: list[str]) -> float:
+    """Observations per second into one ``smartspaces serve`` process started with ``extra``."""
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(store={"data_dir": Path(folder)})  # type: ignore[arg-type]
         store = open_store(settings)
@@ -110,7 +110,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
             "SMARTSPACES__EDGE__RATE_BURST": "1000000",
         }
         server = subprocess.Popen(  # noqa: S603 - our own CLI on loopback
-            [sys.executable, "-m", "smartspaces.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "smartspaces.cli", "serve", "--port", str(port), *extra],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -134,15 +134,33 @@ def run(quick: bool) -> list[dict[str, Any]]:
             server.wait(30)
     if accepted != total:
         raise SystemExit(f"only {accepted} of {total} accepted")
+    return total / elapsed
+
+
+def run(quick: bool) -> list[dict[str, Any]]:
+    total = 50_000 if quick else 200_000
+    whole = measure(total, [])
+    node = measure(total, ["--stages", "none"])
     return [
         {
             "name": "edge.http_ingest_obs_per_s",
-            "value": round(total / elapsed),
+            "value": round(whole),
             "unit": "observations/s",
             "target": ">= 50000",
             "method": f"{total} observations, batches of {BATCH}, {CONCURRENCY} concurrent "
-            "requests, one server process with its pipeline, loopback",
-        }
+            "requests, one server process running the whole pipeline too, loopback",
+            "peer": "edge.http_ingest_node_obs_per_s (an ingest node: serve --stages none, the "
+            "stages in worker processes)",
+            "peer_value": round(node),
+        },
+        {
+            "name": "edge.http_ingest_node_obs_per_s",
+            "value": round(node),
+            "unit": "observations/s",
+            "target": ">= 50000",
+            "method": f"{total} observations, batches of {BATCH}, {CONCURRENCY} concurrent "
+            "requests, one server process that validates and journals (no stage), loopback",
+        },
     ]
 
 

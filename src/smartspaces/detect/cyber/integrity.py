@@ -23,6 +23,7 @@ class _Series:
     seen: dict[tuple[float, ...], datetime] = field(default_factory=dict)
     stuck_reported: bool = False
     flap_reported: bool = False
+    replay_reported: bool = False
     silent_reported: bool = False
 
 
@@ -102,15 +103,19 @@ class TelemetryIntegrityDetector:
         window = tuple(values[-n:]) if len(values) >= n and not stuck else ()
         # a window of few distinct values (small counts at night, a sensor at rest) repeats by
         # chance; only one with enough distinct readings is a fingerprint worth matching
+        replaying = False
         if len(set(window)) >= self._s.replay_min_distinct:
             first = series.seen.get(window)
-            if first is not None:
+            replaying = first is not None
+            # reported when the replay starts, not again on every reading while it lasts
+            if first is not None and not series.replay_reported:
                 found.append(self._detect(obs, now, "replayed_sequence", Level.RED,
                     f"{name}'s last {n} readings repeat exactly those it sent up to "
                     f"{first.isoformat()}: a replayed recording?",
                     {"readings_count": n, "first_sent_at": first.isoformat()}))  # fmt: skip
-            elif len(series.seen) < 10_000:
+            elif first is None and len(series.seen) < 10_000:
                 series.seen[window] = obs.observed_at
+        series.replay_reported = replaying
         if limits is not None:
             found.extend(self._flapping(obs, now, series, name, limits))
         return found
