@@ -173,6 +173,11 @@ class IntegritySettings(BaseModel):
     baseline_min_readings: int = Field(
         default=6, ge=3, description="Past readings a slot needs before it gives a verdict"
     )
+    baseline_min_interval_s: float = Field(
+        default=900.0, ge=0, le=86_400 * 7,
+        description="Live stage: only readings over at least this interval (hourly, daily "
+        "aggregates) are judged against a baseline; a 10 s count has no hour-of-week rhythm",
+    )  # fmt: skip
     baseline_band_sigmas: float = Field(
         default=5.0, gt=0, description="Band half-width in robust sigmas (IQR / 1.349)"
     )

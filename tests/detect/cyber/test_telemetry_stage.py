@@ -206,3 +206,23 @@ def test_any_redelivery_pattern_gives_the_detections_of_a_clean_run(
     assert distinct(found) == distinct(expected)
     forged = sum(o.source == "spoofed-gateway" for o in readings)
     assert sum(d.detection_type == REPLAY for d in expected) <= forged
+
+
+def test_only_aggregated_readings_are_judged_against_their_baseline() -> None:
+    """A daily noise level far above its usual is out of baseline; a 10 s count is never
+    judged against one (it has no hour-of-week rhythm of its own), however unusual."""
+
+    def daily(value: float, day: int, interval_s: float) -> Observation:
+        at = T0 + timedelta(days=7 * day)  # the same weekday: one slot of the rhythm
+        return Observation(source="s", space_id="plaza", sensor_id="noise-1",
+                           quantity="noise_laeq_dba", value=value, observed_at=at,
+                           received_at=at, interval_s=interval_s)  # fmt: skip
+
+    for interval_s, expected in ((86_400.0, 1), (10.0, 0)):
+        stage = TelemetryIntegrityStage(IntegritySettings())
+        found: list[Detection] = []
+        for day in range(10):
+            found += stage.step(daily(60.0 + (day % 3) * 0.5, day, interval_s), T0)
+        found += stage.step(daily(95.0, 10, interval_s), T0)
+        baseline = [d for d in found if d.detection_type == "cyber.telemetry_out_of_baseline"]
+        assert len(baseline) == expected, interval_s

@@ -122,7 +122,8 @@ class TelemetryIntegrityStage:
         self.counts["judged"] += 1
         found = self._integrity.step(obs, now)
         found += self._consistency.step(obs, now)
-        found += self._baseline.step(obs, now)
+        if obs.interval_s is not None and obs.interval_s >= self._s.baseline_min_interval_s:
+            found += self._baseline.step(obs, now)  # baselines are for aggregates (see there)
         return found
 
     def _reject(self, obs: Observation, now: datetime) -> Detection | None:
