@@ -62,6 +62,7 @@ ROUTES: dict[tuple[str, str], tuple[str | None, str | None]] = {
     ("GET", "/api/v1/spaces/{space_id}"): ("spaces.read", None),
     ("GET", "/api/v1/spaces/{space_id}/history"): ("spaces.read", None),
     ("GET", "/api/v1/devices/activity"): ("devices.read", None),
+    ("GET", "/api/v1/devices/map"): ("devices.read", None),
     ("GET", "/api/v1/situations"): ("situations.read", None),
     ("GET", "/api/v1/assets"): ("assets.read", None),
     ("GET", "/api/v1/assets/{asset_id}/what-if"): ("assets.read", None),

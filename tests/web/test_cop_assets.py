@@ -37,7 +37,8 @@ def test_assets_are_drawn_with_their_state_and_can_be_switched_off(
     page.screenshot(path=str(artifacts / "cop-infrastructure.png"))
     # the layer control switches the infrastructure off and on again
     page.hover(".leaflet-control-layers")
-    page.locator(".leaflet-control-layers-overlays input").uncheck()
+    switch = page.locator(".leaflet-control-layers-overlays label", has_text="Infrastructure")
+    switch.locator("input").uncheck()
     assert page.locator("path[data-asset-id]").count() == 0
-    page.locator(".leaflet-control-layers-overlays input").check()
+    switch.locator("input").check()
     page.wait_for_selector("path[data-asset-id]", state="attached")

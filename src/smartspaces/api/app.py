@@ -20,6 +20,7 @@ from smartspaces.api import (
     auth,
     cop_views,
     dead_letters,
+    device_map,
     incidents,
     ngsild,
     operations,
@@ -113,6 +114,7 @@ def create_app(
         app.include_router(module.router)
     app.include_router(routes.health_router)
     app.include_router(cop_views.router)
+    app.include_router(device_map.router)
     app.include_router(operations.router)
     app.include_router(units.router)
     app.include_router(replay.router)
