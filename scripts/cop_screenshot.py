@@ -53,6 +53,12 @@ def main() -> int:
                         if time.monotonic() > deadline:
                             raise
                         time.sleep(0.5)
+                # the demo's police operator (development only), as a control room signs in
+                page.wait_for_selector("#login:not([hidden])")
+                page.fill("#login-user", "police")
+                page.fill("#login-password", "smartspaces-demo")
+                page.locator("#login-form button[type=submit]").click()
+                page.wait_for_selector("#login", state="hidden")
                 time.sleep(wait_s)
                 page.screenshot(path=str(OUT))
                 browser.close()
