@@ -125,9 +125,13 @@ async def ingest(
 ) -> dict[str, Any]:
     """Publish ``per_device`` messages from each device at ``rate`` messages/s in all (0: as
     fast as possible), with the downstream away from ``outage[0]`` to ``outage[1]`` seconds."""
+    # a topic and a client of its own per run: a broker session left by an earlier run must
+    # not hand its messages to this one
+    run_id = time.time_ns() % 10**12
     config = MqttSettings(
-        port=port, topic="bench/observations/#", client_id=f"bench{port}", embedded=False
-    )
+        port=port, topic=f"bench{run_id}/observations/#", client_id=f"bench{run_id}",
+        embedded=False,
+    )  # fmt: skip
     downstream = Downstream()
     buffer = StoreAndForward(
         downstream, folder / f"buffer-{time.time_ns()}.sqlite3", BufferSettings()

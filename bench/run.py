@@ -26,6 +26,7 @@ from rich.table import Table
 import alerts  # bench/alerts.py
 import bus_kafka  # bench/bus_kafka.py
 import bus_nats  # bench/bus_nats.py
+import cop  # bench/cop.py
 import crowd  # bench/crowd.py (this folder is on sys.path when run as a script)
 import cyber  # bench/cyber.py
 import edge_http  # bench/edge_http.py
@@ -59,6 +60,7 @@ STAGE_BENCHES = (
     bus_kafka,
     retention,
     workers,
+    cop,
 )
 T0 = datetime(2026, 3, 15, 11, 0, tzinfo=UTC)
 SPACES = 50

@@ -161,7 +161,8 @@ async def test_the_rate_factor_is_advised_to_devices_and_thins_slow_streams(
     factors = {Priority.LOW: 1.0, Priority.NORMAL: 1.0, Priority.ALARM: 1.0}
     config = mqtt_settings(mosquitto)
     advice_topic = config.topic.replace("/observations/#", "/control/rate")
-    config = config.model_copy(update={"advice_topic": advice_topic})
+    # thinning is opt-in (pace); advice is always published
+    config = config.model_copy(update={"advice_topic": advice_topic, "pace": True})
     topic = f"{config.topic_prefix()}/plaza/c1"
 
     def battery(s: int) -> tuple[str, bytes]:
@@ -263,3 +264,20 @@ def test_the_registry_is_known_to_the_tests() -> None:
     # the gateway fixtures above rely on these registrations
     assert REGISTRY.devices["g1a"].gateway_id == "gw1"
     assert REGISTRY.devices["off"].status == "disabled"
+
+
+async def test_without_pace_a_slowed_stream_is_advised_but_nothing_is_dropped(
+    mosquitto: int, recorder: Recorder, clock: SimulatedClock
+) -> None:
+    factors = {Priority.LOW: 0.25, Priority.NORMAL: 0.25, Priority.ALARM: 1.0}
+    config = mqtt_settings(mosquitto)
+    assert config.pace is False  # the default: nothing valid is lost
+    topic = f"{config.topic_prefix()}/plaza/c1"
+    readings = [
+        (topic, body(item(sensor_id="c1", interval_s=1, observed_at=at(100 - s))))
+        for s in range(16)
+    ]
+    async with running(config, recorder, recorder, clock, pace=factors.__getitem__):
+        await publish(mosquitto, readings)
+        await until(lambda: len(recorder.observations) == 16, what="all 16, none thinned")
+    assert recorder.dead == []

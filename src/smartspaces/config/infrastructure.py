@@ -255,10 +255,11 @@ class MqttSettings(BaseModel):
         description="How long a device's registration is believed before it is looked up again",
     )
     pace: bool = Field(
-        default=True,
+        default=False,
         title="Pace slow streams",
         description="While the edge buffer's backlog grows, keep only the share of low and "
-        "normal readings its rate factor allows (alarms always pass); the rest is counted",
+        "normal readings its rate factor allows (alarms always pass); the rest is counted and "
+        "dropped. Off by default: devices are only advised to slow down, nothing valid is lost",
     )
     advice_topic: str = Field(
         default="ss/control/rate",
