@@ -130,6 +130,12 @@ def measure(alerts: int) -> list[float]:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
                 page = browser.new_page(viewport={"width": 1366, "height": 768})
                 page.goto(f"http://127.0.0.1:{port}/")
+                # the development server's demo police operator, as a control room signs in
+                page.wait_for_selector("#login:not([hidden])", timeout=30_000)
+                page.fill("#login-user", "police")
+                page.fill("#login-password", "smartspaces-demo")
+                page.locator("#login-form button[type=submit]").click()
+                page.wait_for_selector("#login", state="hidden", timeout=30_000)
                 page.wait_for_selector("#connection.online", timeout=30_000)
                 samples: list[float] = page.evaluate(
                     MEASURE_JS, {"token": token, "spaces": [s.id for s in spaces]}
