@@ -160,33 +160,36 @@ def query(url: str, sql: str, schema: str | None = None) -> list[tuple[object, .
         return list(connection.execute(sql).fetchall())  # type: ignore[arg-type]
 
 
+def door_counts(
+    space: str, at: datetime, entries: float, exits: float, interval_s: float
+) -> list[Observation]:
+    """One interval of a space's door counter: its entries and its exits."""
+    return [
+        Observation(
+            id=f"o-{uuid.uuid4().hex}",
+            source="test",
+            space_id=space,
+            sensor_id=f"{space}-door",
+            quantity=quantity,
+            value=value,
+            observed_at=at,
+            received_at=at,
+            interval_s=interval_s,
+        )  # fmt: skip
+        for quantity, value in (("entries_count", entries), ("exits_count", exits))
+    ]
+
+
 def counter_stream(
     spaces: Sequence[str], rounds: int, start: datetime | None = None
 ) -> list[list[Observation]]:
     """Rounds of entries and exits for every space (3 in, 1 out each second): the occupancy
     never nears zero, so its sum does not depend on the order messages are applied in."""
     start = start or datetime.now(UTC).replace(microsecond=0)
-    out = []
-    for r in range(rounds):
-        at = start + timedelta(seconds=r)
-        batch = []
-        for space in spaces:
-            for quantity, value in (("entries_count", 3.0), ("exits_count", 1.0)):
-                batch.append(
-                    Observation(
-                        id=f"o-{uuid.uuid4().hex}",
-                        source="test",
-                        space_id=space,
-                        sensor_id=f"{space}-door",
-                        quantity=quantity,
-                        value=value,
-                        observed_at=at,
-                        received_at=at,
-                        interval_s=1,
-                    )  # fmt: skip
-                )
-        out.append(batch)
-    return out
+    return [
+        [o for space in spaces for o in door_counts(space, start + timedelta(seconds=r), 3, 1, 1)]
+        for r in range(rounds)
+    ]
 
 
 def wait_for(check: object, timeout_s: float, every_s: float = 0.1) -> float:

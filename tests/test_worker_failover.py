@@ -30,6 +30,7 @@ from tests.distributed import (
     PrivatePostgres,
     Workers,
     counter_stream,
+    door_counts,
     query,
     wait_for,
     write_config,
@@ -246,27 +247,8 @@ def ramp(spaces: list[str], rounds: int) -> list[list[Observation]]:
     out = []
     for r in range(rounds):
         at = start + timedelta(seconds=5 * r)
-        filling = r < rounds // 2
-        out.append(
-            [
-                Observation(
-                    id=f"o-{uuid.uuid4().hex}",
-                    source="test",
-                    space_id=space,
-                    sensor_id=f"{space}-door",
-                    quantity=quantity,
-                    value=value,
-                    observed_at=at,
-                    received_at=at,
-                    interval_s=5,
-                )  # fmt: skip
-                for space in spaces
-                for quantity, value in (
-                    ("entries_count", 40.0 if filling else 0.0),
-                    ("exits_count", 0.0 if filling else 40.0),
-                )
-            ]
-        )
+        entries, exits = (40.0, 0.0) if r < rounds // 2 else (0.0, 40.0)
+        out.append([o for space in spaces for o in door_counts(space, at, entries, exits, 5)])
     return out
 
 

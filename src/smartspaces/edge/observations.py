@@ -242,11 +242,20 @@ def _one(
         )
     if observed_at < window.oldest:
         raise _Reject(f"observed_at: older than {window.limits.max_age_s:.0f} s, too late to use")
+    return _observation(source, now, wire, space_id, quantity, value, observed_at)
+
+
+def _observation(
+    source: str, now: datetime, wire: ObservationIn, space_id: str, quantity: str,
+    value: float, observed_at: datetime,
+) -> Observation:  # fmt: skip
+    """The Observation of an item that passed every check (its value in the SI unit).
+
+    ObservationIn has already checked every field with the event model's own constraints, so
+    the event is built without validating twice (this is the ingest hot path)."""
     if observed_at.utcoffset():
         observed_at = observed_at.astimezone(UTC)
     sensor_id = wire["sensor_id"]
-    # ObservationIn has already checked every field with the event model's own constraints, so
-    # the event is built without validating twice (this is the ingest hot path).
     return Observation.from_validated_dict(
         {  # every field of Observation, in declared order
             "id": Observation.make_id(source, space_id, sensor_id, quantity, observed_at),
@@ -291,7 +300,7 @@ def _quick_builder(
     which checks it again and words the reason. The checks are ``_one``'s, in its order."""
     known = spaces if isinstance(spaces, (set, frozenset, dict)) else frozenset(spaces)
     oldest, newest = window.oldest, window.newest
-    specs, make_id, build = QUANTITIES.get, Observation.make_id, Observation.from_validated_dict
+    specs = QUANTITIES.get
 
     def quick(wire: ObservationIn) -> Observation | None:
         space_id, quantity, value = wire["space_id"], wire["quantity"], wire["value"]
@@ -306,26 +315,7 @@ def _quick_builder(
             or not oldest <= observed_at <= newest
         ):
             return None
-        if observed_at.utcoffset():
-            observed_at = observed_at.astimezone(UTC)
-        sensor_id = wire["sensor_id"]
-        return build(
-            {  # every field of Observation, in declared order (as in _one)
-                "id": make_id(source, space_id, sensor_id, quantity, observed_at),
-                "schema_version": SCHEMA_VERSION,
-                "source": source,
-                "space_id": space_id,
-                "observed_at": observed_at,
-                "received_at": now,
-                "location": wire.get("location"),
-                "derived_from": (),
-                "kind": "observation",
-                "sensor_id": sensor_id,
-                "quantity": quantity,
-                "value": float(value),
-                "interval_s": wire.get("interval_s"),
-            }
-        )
+        return _observation(source, now, wire, space_id, quantity, value, observed_at)
 
     return quick
 
