@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -48,15 +49,13 @@ def telemetry_detection(
 ) -> Detection:
     """One detection about ``obs`` (and the observations in ``also`` it was compared with).
 
-    Attributes always hold ``device_id`` (the sensor), ``quantity`` and ``value``, and
+    Attributes always hold ``device_id`` (the sensor) and ``quantity``, ``value`` when finite, and
     ``asset_id`` when the asset map places the device; ``evidence`` adds what was compared.
     """
     observed = at or obs.observed_at
-    attributes: dict[str, AttributeValue] = {
-        "device_id": obs.sensor_id,
-        "quantity": obs.quantity,
-        "value": obs.value,
-    }
+    attributes: dict[str, AttributeValue] = {"device_id": obs.sensor_id, "quantity": obs.quantity}
+    if math.isfinite(obs.value):  # NaN and infinities are no attribute (evidence words them)
+        attributes["value"] = obs.value
     asset = assets.asset_of_device(obs.sensor_id) if assets is not None else None
     if asset is not None:
         attributes["asset_id"] = asset

@@ -40,7 +40,8 @@ from smartspaces.detect.cyber.assets import AssetMap
 from smartspaces.detect.cyber.baseline import TelemetryBaselineDetector
 from smartspaces.detect.cyber.consistency import SensorConsistencyDetector
 from smartspaces.detect.cyber.integrity import DETECTOR_ID, TelemetryIntegrityDetector
-from smartspaces.events import AttributeValue, Detection, Level, Observation, derive_id
+from smartspaces.detect.cyber.telemetry import telemetry_detection
+from smartspaces.events import AttributeValue, Detection, Level, Observation
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 """Readings dated before this are a reset clock, not a measurement (and local times of dates
@@ -157,38 +158,7 @@ class TelemetryIntegrityStage:
     ) -> Detection:  # fmt: skip
         # dated when it arrived: a detection dated in the far future would drag event-time
         # consumers (fusion, the alert policy) along with it
-        at, detection_type = obs.received_at, f"cyber.telemetry_{kind}"
-        attributes: dict[str, AttributeValue] = {
-            "device_id": obs.sensor_id,
-            "quantity": obs.quantity,
-            "observed_at_text": obs.observed_at.isoformat(),
-        }
-        asset = self._assets.asset_of_device(obs.sensor_id) if self._assets else None
-        if asset is not None:
-            attributes["asset_id"] = asset
-        attributes.update(evidence)
-        return Detection(
-            id=derive_id(
-                "det",
-                DETECTOR_ID,
-                detection_type,
-                obs.space_id,
-                at,
-                Level.AMBER,
-                obs.sensor_id,
-                obs.quantity,
-                obs.id,
-            ),  # fmt: skip
-            source=DETECTOR_ID,
-            space_id=obs.space_id,
-            observed_at=at,
-            received_at=now,
-            location=obs.location,
-            derived_from=(obs.id,),
-            detector=DETECTOR_ID,
-            detection_type=detection_type,
-            level=Level.AMBER,
-            confidence=0.9,
-            summary=summary[:2000],
-            attributes=attributes,
-        )
+        evidence = {"observed_at_text": obs.observed_at.isoformat(), **evidence}
+        return telemetry_detection(DETECTOR_ID, f"cyber.telemetry_{kind}", obs, now,
+                                   Level.AMBER, summary, evidence, self._assets,
+                                   at=obs.received_at, confidence=0.9)  # fmt: skip
