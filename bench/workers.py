@@ -21,10 +21,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' deployment helpers
 
+from tests.conftest import (  # noqa: E402
+    delete_nats_streams,
+    drop_schema,
+    postgres_url,
+    private_schema,
+)
 from tests.distributed import Workers, query, wait_for, write_config  # noqa: E402
 
 from smartspaces.bus.nats import NatsBus  # noqa: E402
@@ -32,9 +36,6 @@ from smartspaces.config import load_settings  # noqa: E402
 from smartspaces.events import GeoPoint, GeoPolygon, Observation, SmartSpace  # noqa: E402
 from smartspaces.store import Store  # noqa: E402
 
-POSTGRES = os.environ.get(
-    "SMARTSPACES_TEST_POSTGRES", "postgresql+psycopg://root@127.0.0.1:5432/test"
-)
 SPACES = 24
 T0 = datetime(2026, 3, 15, 11, 0, tzinfo=UTC)
 
@@ -67,10 +68,8 @@ class Deployment:
     """A private schema, NATS streams of its own, and worker processes."""
 
     def __init__(self, folder: Path) -> None:
-        self.schema = f"b_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(_libpq(POSTGRES), autocommit=True) as connection:
-            connection.execute(f'create schema "{self.schema}"')
-        self.url = f"{POSTGRES}?options=-csearch_path%3D{self.schema},public"
+        self.schema = private_schema()
+        self.url = postgres_url(self.schema)
         store = Store(self.url)
         store.migrate()
         store.put_spaces(bench_spaces())
@@ -109,15 +108,8 @@ class Deployment:
 
     def close(self) -> None:
         self.workers.stop_all()
-        from tests.conftest import delete_nats_streams
-
         asyncio.run(delete_nats_streams(self.tag.upper()))
-        with psycopg.connect(_libpq(POSTGRES), autocommit=True) as connection:
-            connection.execute(f'drop schema if exists "{self.schema}" cascade')
-
-
-def _libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+        drop_schema(self.schema)
 
 
 def throughput(workers: int, total: int) -> float:

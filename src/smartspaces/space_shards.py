@@ -148,11 +148,6 @@ class ShardedSubscription:
         self._turn = 0
         self._next_look = 0.0
         self._held_until = 0.0  # monotonic: the leases we renewed last lapse then
-        self.resumed: list[tuple[str, float]] = []  # (space, monotonic time) gained, for tests
-
-    @property
-    def owned(self) -> tuple[str, ...]:
-        return tuple(sorted(self._shards))
 
     async def fetch(self, max_messages: int = 256, timeout_s: float = 1.0) -> list[Delivery]:
         until = time.monotonic() + timeout_s
@@ -242,7 +237,6 @@ class ShardedSubscription:
                 durable_for(self._stage, space_id), self._subjects_for(space_id)
             )
             self._shards[space_id] = _Shard(subscription, _Recent(settings.recent_seqs))
-            self.resumed.append((space_id, time.monotonic()))
 
     def _lease_round(self) -> tuple[set[str], set[str], set[str]]:
         now = datetime.now(UTC)
