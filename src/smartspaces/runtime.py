@@ -454,7 +454,9 @@ class Runtime:
         await self.publish(found)
 
     async def _live(self, batch: list[Delivery]) -> None:
-        events = [d.event for d in batch]
+        await self._tell_listeners([d.event for d in batch])
+
+    async def _tell_listeners(self, events: list[AnyEvent]) -> None:
         for listener in self._listeners:
             result = listener(events)
             if result is not None:
@@ -463,10 +465,7 @@ class Runtime:
     async def _store(self, batch: list[Delivery]) -> None:
         events = [d.event for d in batch]
         await asyncio.to_thread(self.store.append_events, events)
-        for listener in self._listeners:
-            result = listener(events)
-            if result is not None:
-                await result
+        await self._tell_listeners(events)
 
 
 def _live_durable(worker_id: str | None) -> str:

@@ -26,7 +26,6 @@ import signal
 import socket
 import time
 from datetime import UTC, datetime
-from typing import Literal
 
 import structlog
 
@@ -37,7 +36,6 @@ from smartspaces.errors import ConfigError
 
 log = structlog.get_logger(__name__)
 
-WorkerStage = Literal["detect", "fuse", "respond", "store", "edge"]
 STAGE_ROLES: dict[str, tuple[frozenset[str], str]] = {
     "detect": (frozenset({"detect"}), "sharded"),
     "fuse": (frozenset({"fuse"}), "active"),
@@ -86,8 +84,7 @@ class Worker:
                 self.active = True
                 await self._stop.wait()
                 return 0
-            code = await self._active_standby(services)
-            return code
+            return await self._active_standby(services)
         finally:
             await services.close()
             log.info("worker_stopped", stage=self.stage, worker=self.worker_id)
